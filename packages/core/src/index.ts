@@ -1,0 +1,11 @@
+/**
+ * @since 0.1.0
+ */
+export * as ChatCompletion from "./ChatCompletion.ts"
+export * as ChatError from "./ChatError.ts"
+export * as ChatModel from "./ChatModel.ts"
+export * as ChatRequest from "./ChatRequest.ts"
+export * as FinishReason from "./FinishReason.ts"
+export * as ModelEvent from "./ModelEvent.ts"
+export * as StreamEvent from "./StreamEvent.ts"
+export * as Usage from "./Usage.ts"
