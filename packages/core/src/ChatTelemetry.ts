@@ -1,0 +1,249 @@
+/**
+ * Metrics, spans and log annotations for chat calls, applied at the public
+ * edge of `ResilientChat` (or around any stream of `StreamEvent`s).
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
+import type { ChatCompletion } from "./ChatCompletion.ts"
+import type { ChatError } from "./ChatError.ts"
+import type { ChatRequest } from "./ChatRequest.ts"
+import { ErrorRateMonitor } from "./ErrorRateMonitor.ts"
+import type { StreamEvent } from "./StreamEvent.ts"
+import type { Usage } from "./Usage.ts"
+
+/**
+ * Requests by `operation` (`stream` | `complete`) and `outcome`
+ * (`success` | `failure` | `interrupted`), with `provider` and `model`.
+ *
+ * @since 0.1.0
+ */
+export const requests = Metric.counter("steadystream_requests_total", {
+  description: "Chat requests by operation and outcome",
+  incremental: true
+})
+
+/**
+ * Errors by `tag`: every error seen, whether it was recovered (`final`
+ * `"false"`) or ended the request (`final` `"true"`).
+ *
+ * @since 0.1.0
+ */
+export const errors = Metric.counter("steadystream_errors_total", {
+  description: "Chat errors by tag, recovered or final",
+  incremental: true
+})
+
+/**
+ * Retries (`retrying` events), by the error `tag` that caused them.
+ *
+ * @since 0.1.0
+ */
+export const retries = Metric.counter("steadystream_retries_total", {
+  description: "Retries by the error that caused them",
+  incremental: true
+})
+
+/**
+ * Recoveries after content had already been delivered (a `retrying` or
+ * `fallback` event after the first content event).
+ *
+ * @since 0.1.0
+ */
+export const midStreamRecoveries = Metric.counter("steadystream_midstream_recoveries_total", {
+  description: "Recoveries after content had been delivered",
+  incremental: true
+})
+
+/**
+ * Fallback steps taken, by `step`.
+ *
+ * @since 0.1.0
+ */
+export const fallbacks = Metric.counter("steadystream_fallbacks_total", {
+  description: "Fallback steps taken, by step",
+  incremental: true
+})
+
+/**
+ * Circuit breaker state changes, by `model` and new `state`.
+ *
+ * @since 0.1.0
+ */
+export const circuitStateChanges = Metric.counter("steadystream_circuit_state_changes_total", {
+  description: "Circuit breaker state changes, by model and new state",
+  incremental: true
+})
+
+const latencyBoundaries = Metric.exponentialBoundaries({ start: 5, factor: 2, count: 14 })
+
+/**
+ * Time from the request to the first content event, in milliseconds.
+ *
+ * @since 0.1.0
+ */
+export const timeToFirstToken = Metric.histogram("steadystream_time_to_first_token_ms", {
+  description: "Time from request to first content event (ms)",
+  boundaries: latencyBoundaries
+})
+
+/**
+ * Time from the request to the end of the stream or call, in milliseconds.
+ *
+ * @since 0.1.0
+ */
+export const duration = Metric.histogram("steadystream_request_duration_ms", {
+  description: "Time from request to the end of the stream or call (ms)",
+  boundaries: latencyBoundaries
+})
+
+/**
+ * Records a circuit breaker state change.
+ *
+ * @since 0.1.0
+ */
+export const recordCircuitStateChange = (model: string, state: string): Effect.Effect<void> =>
+  Metric.update(Metric.withAttributes(circuitStateChanges, { model, state }), 1)
+
+type Outcome = "success" | "failure" | "interrupted"
+
+const outcomeOf = <A, E>(exit: Exit.Exit<A, E>): Outcome =>
+  Exit.isSuccess(exit) ? "success" : Exit.hasInterrupts(exit) ? "interrupted" : "failure"
+
+const requestAttributes = (provider: string, request: ChatRequest): Record<string, unknown> => {
+  const attributes: Record<string, unknown> = {
+    "gen_ai.system": provider,
+    "gen_ai.operation.name": "chat",
+    "gen_ai.request.model": request.model
+  }
+  if (request.temperature !== undefined) attributes["gen_ai.request.temperature"] = request.temperature
+  if (request.topP !== undefined) attributes["gen_ai.request.top_p"] = request.topP
+  if (request.maxTokens !== undefined) attributes["gen_ai.request.max_tokens"] = request.maxTokens
+  return attributes
+}
+
+const annotateFinish = (reason: string, usage: Usage | undefined) =>
+  Effect.annotateCurrentSpan(
+    usage === undefined
+      ? { "gen_ai.response.finish_reasons": [reason] }
+      : {
+          "gen_ai.response.finish_reasons": [reason],
+          "gen_ai.usage.input_tokens": usage.inputTokens,
+          "gen_ai.usage.output_tokens": usage.outputTokens
+        }
+  )
+
+const countError = (attributes: Record<string, string>, error: ChatError, final: boolean) =>
+  Metric.update(Metric.withAttributes(errors, { ...attributes, tag: error._tag, final: String(final) }), 1)
+
+const finishRequest = Effect.fnUntraced(function* (
+  attributes: Record<string, string>,
+  operation: "stream" | "complete",
+  startedAt: number,
+  exit: Exit.Exit<unknown, ChatError>
+) {
+  const outcome = outcomeOf(exit)
+  const now = yield* Clock.currentTimeMillis
+  yield* Metric.update(Metric.withAttributes(requests, { ...attributes, operation, outcome }), 1)
+  yield* Metric.update(Metric.withAttributes(duration, { ...attributes, operation }), now - startedAt)
+  if (Exit.isFailure(exit)) {
+    const error = Exit.findErrorOption(exit)
+    if (Option.isSome(error)) yield* countError(attributes, error.value, true)
+  }
+  if (outcome !== "interrupted") {
+    const monitor = yield* Effect.serviceOption(ErrorRateMonitor)
+    if (Option.isSome(monitor)) yield* monitor.value.record(outcome === "success")
+  }
+})
+
+/**
+ * Observes a stream of `StreamEvent`s: counts requests, errors, retries,
+ * mid-stream recoveries and fallbacks, measures time to first token and
+ * duration, and wraps it in a `steadystream.chat` span with the GenAI
+ * semantic attributes (`gen_ai.system`, `gen_ai.request.model`,
+ * `gen_ai.usage.input_tokens` …). When an `ErrorRateMonitor` is in the
+ * context, each outcome is recorded in it.
+ *
+ * **Details**
+ *
+ * Only the request's model options are recorded, never message content or a
+ * key. The per-event cost is one type check; metrics are updated only on the
+ * first content event and on recovery events.
+ *
+ * @since 0.1.0
+ */
+export const observeStream =
+  (provider: string, request: ChatRequest) =>
+  <R>(stream: Stream.Stream<StreamEvent, ChatError, R>): Stream.Stream<StreamEvent, ChatError, R> =>
+    Stream.suspend(() => {
+      const attributes = { provider, model: request.model }
+      let startedAt = 0
+      let delivered = false
+      return stream.pipe(
+        Stream.tap((event): Effect.Effect<void> => {
+          switch (event.type) {
+            case "text-delta":
+            case "tool-call-delta": {
+              if (delivered) return Effect.void
+              delivered = true
+              return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                Metric.update(Metric.withAttributes(timeToFirstToken, attributes), now - startedAt)
+              )
+            }
+            case "finish":
+              return annotateFinish(event.reason, event.usage)
+            case "retrying":
+              return Effect.all(
+                [
+                  Metric.update(Metric.withAttributes(retries, { ...attributes, tag: event.error._tag }), 1),
+                  countError(attributes, event.error, false),
+                  delivered
+                    ? Metric.update(Metric.withAttributes(midStreamRecoveries, attributes), 1)
+                    : Effect.void
+                ],
+                { discard: true }
+              )
+            case "fallback":
+              return Effect.all(
+                [
+                  Metric.update(Metric.withAttributes(fallbacks, { ...attributes, step: event.step }), 1),
+                  countError(attributes, event.error, false),
+                  delivered
+                    ? Metric.update(Metric.withAttributes(midStreamRecoveries, attributes), 1)
+                    : Effect.void
+                ],
+                { discard: true }
+              )
+          }
+        }),
+        Stream.onStart(
+          Effect.map(Clock.currentTimeMillis, (now) => {
+            startedAt = now
+          })
+        ),
+        Stream.onExit((exit) => finishRequest(attributes, "stream", startedAt, exit)),
+        Stream.withSpan("steadystream.chat.stream", { attributes: requestAttributes(provider, request) })
+      )
+    })
+
+/**
+ * Observes a non-streaming call like {@link observeStream}.
+ *
+ * @since 0.1.0
+ */
+export const observeComplete =
+  (provider: string, request: ChatRequest) =>
+  <R>(effect: Effect.Effect<ChatCompletion, ChatError, R>): Effect.Effect<ChatCompletion, ChatError, R> =>
+    Effect.flatMap(Clock.currentTimeMillis, (startedAt) => {
+      const attributes = { provider, model: request.model }
+      return effect.pipe(
+        Effect.tap((completion) => annotateFinish(completion.finishReason, completion.usage)),
+        Effect.onExit((exit) => finishRequest(attributes, "complete", startedAt, exit)),
+        Effect.withSpan("steadystream.chat.complete", { attributes: requestAttributes(provider, request) })
+      )
+    })
