@@ -1,0 +1,222 @@
+/**
+ * What a `ResilientChat` does when things go wrong: retries, deadlines,
+ * mid-stream recovery, the fallback chain and the circuit breaker. Every
+ * field is optional and every default is bounded.
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import type * as Schedule from "effect/Schedule"
+import type { ChatError } from "./ChatError.ts"
+import * as FallbackStep from "./FallbackStep.ts"
+
+/**
+ * Exponential backoff with jitter.
+ *
+ * **Details**
+ *
+ * Defaults: `maxRetries` 3, `baseDelay` 500 ms, `factor` 2, `maxDelay` 10 s,
+ * `jitter` on (each delay scaled by a random factor in [0.8, 1.2] before the
+ * cap), `maxRetryAfter` 60 s.
+ *
+ * **Gotchas**
+ *
+ * - The delay is never below the error's `retryAfter`, even above `maxDelay`.
+ * - A `retryAfter` above `maxRetryAfter` does not wait at all: the call moves
+ *   to the next fallback step.
+ * - `maxRetries` counts every retry of the call together: before the first
+ *   token, mid-stream recoveries and retries of fallback steps.
+ *
+ * @since 0.1.0
+ */
+export interface RetryOptions {
+  readonly maxRetries?: number
+  readonly baseDelay?: Duration.Input
+  readonly factor?: number
+  readonly maxDelay?: Duration.Input
+  readonly jitter?: boolean
+  readonly maxRetryAfter?: Duration.Input
+}
+
+/**
+ * Your own retry schedule, fed each `ChatError`; its delay is the wait.
+ *
+ * **Gotchas**
+ *
+ * It is still made honest: non-retryable errors are never retried, the delay
+ * is raised to the error's `retryAfter`, and a `retryAfter` above
+ * `maxRetryAfter` (default 60 s) skips to the next fallback. Bound it yourself
+ * (`Schedule.recurs`, `Schedule.upTo`); only the `total` deadline stops an
+ * unbounded one.
+ *
+ * @since 0.1.0
+ */
+export interface CustomRetry {
+  readonly schedule: Schedule.Schedule<unknown, ChatError>
+  readonly maxRetryAfter?: Duration.Input
+}
+
+/**
+ * Deadlines. Defaults: `firstToken` 30 s, `idle` 30 s, `total` 120 s.
+ *
+ * **Details**
+ *
+ * - `firstToken`: from the start of a streaming attempt to its first event.
+ * - `idle`: between two events of a streaming attempt.
+ * - `total`: the whole call — every attempt, wait and fallback together.
+ *
+ * @since 0.1.0
+ */
+export interface TimeoutOptions {
+  readonly firstToken?: Duration.Input
+  readonly idle?: Duration.Input
+  readonly total?: Duration.Input
+}
+
+/**
+ * Per-model circuit breaker: after `failures` consecutive failed attempts the
+ * model is skipped for `openFor`, then probed with one call. Default:
+ * 5 failures, open for 30 s.
+ *
+ * @since 0.1.0
+ */
+export interface CircuitBreakerOptions {
+  readonly failures: number
+  readonly openFor: Duration.Input
+}
+
+/**
+ * How a continuation request is built and read.
+ *
+ * **Details**
+ *
+ * `instruction` is the system message placed before the delivered text (which
+ * goes last, as an assistant message). `minOverlap` (default 4 UTF-16 code
+ * units) is the shortest repeated tail that is trimmed from a continuation.
+ *
+ * **Gotchas**
+ *
+ * A continuation that genuinely starts with the last `minOverlap`+ characters
+ * of the delivered text cannot be told from a repeat and is trimmed; a repeat
+ * shorter than `minOverlap` is kept. A smaller `minOverlap` trims more
+ * repeats and misreads more genuine text (with 1, "real" + "ly" becomes
+ * "realy").
+ *
+ * @since 0.1.0
+ */
+export interface ContinuationOptions {
+  readonly instruction?: string
+  readonly minOverlap?: number
+}
+
+/**
+ * The whole policy.
+ *
+ * @since 0.1.0
+ */
+export interface ResiliencePolicy {
+  readonly retry?: RetryOptions | CustomRetry
+  readonly timeouts?: TimeoutOptions
+  /** After content was delivered: recover with a continuation (default) or fail with `StreamTruncated`. */
+  readonly midStream?: "continue" | "fail"
+  /** Tried in order once retries are spent or skipped. Default `[FallbackStep.nonStreaming]`. */
+  readonly fallback?: ReadonlyArray<FallbackStep.FallbackStep>
+  /** Default `{ failures: 5, openFor: "30 seconds" }`; `false` turns it off. */
+  readonly circuitBreaker?: CircuitBreakerOptions | false
+  readonly continuation?: ContinuationOptions
+}
+
+/**
+ * The instruction sent with a continuation request by default.
+ *
+ * @since 0.1.0
+ */
+export const defaultInstruction =
+  "Your previous reply was cut off. The assistant message that follows is exactly what was delivered. " +
+  "Continue exactly where it stopped: do not repeat any of it, do not add a preamble."
+
+/**
+ * A policy with every default filled in and every duration decoded.
+ *
+ * @since 0.1.0
+ */
+export interface Resolved {
+  readonly retry:
+    | {
+        readonly _tag: "Backoff"
+        readonly maxRetries: number
+        readonly baseDelay: Duration.Duration
+        readonly factor: number
+        readonly maxDelay: Duration.Duration
+        readonly jitter: boolean
+        readonly maxRetryAfter: Duration.Duration
+      }
+    | {
+        readonly _tag: "Custom"
+        readonly schedule: Schedule.Schedule<unknown, ChatError>
+        readonly maxRetryAfter: Duration.Duration
+      }
+  readonly timeouts: {
+    readonly firstToken: Duration.Duration
+    readonly idle: Duration.Duration
+    readonly total: Duration.Duration
+  }
+  readonly midStream: "continue" | "fail"
+  readonly fallback: ReadonlyArray<FallbackStep.FallbackStep>
+  readonly circuitBreaker: { readonly failures: number; readonly openFor: Duration.Duration } | false
+  readonly continuation: { readonly instruction: string; readonly minOverlap: number }
+}
+
+const duration = (input: Duration.Input | undefined, fallback: Duration.Input): Duration.Duration =>
+  Duration.fromInputUnsafe(input ?? fallback)
+
+const count = (n: number | undefined, fallback: number, min: number): number =>
+  n === undefined || !Number.isFinite(n) ? fallback : Math.max(min, Math.floor(n))
+
+/**
+ * Fills in the defaults.
+ *
+ * **Gotchas**
+ *
+ * Numbers are clamped, not rejected: a negative `maxRetries` means 0, a
+ * `factor` below 1 means 1, `minOverlap` below 1 means 1. A malformed
+ * duration string throws (it is a programming error, found at layer build).
+ *
+ * @since 0.1.0
+ */
+export const resolve = (policy: ResiliencePolicy = {}): Resolved => {
+  const retry = policy.retry ?? {}
+  const maxRetryAfter = duration(retry.maxRetryAfter, "60 seconds")
+  return {
+    retry:
+      "schedule" in retry
+        ? { _tag: "Custom", schedule: retry.schedule, maxRetryAfter }
+        : {
+            _tag: "Backoff",
+            maxRetries: count(retry.maxRetries, 3, 0),
+            baseDelay: duration(retry.baseDelay, "500 millis"),
+            factor: Math.max(1, retry.factor ?? 2),
+            maxDelay: duration(retry.maxDelay, "10 seconds"),
+            jitter: retry.jitter ?? true,
+            maxRetryAfter
+          },
+    timeouts: {
+      firstToken: duration(policy.timeouts?.firstToken, "30 seconds"),
+      idle: duration(policy.timeouts?.idle, "30 seconds"),
+      total: duration(policy.timeouts?.total, "120 seconds")
+    },
+    midStream: policy.midStream ?? "continue",
+    fallback: policy.fallback ?? [FallbackStep.nonStreaming],
+    circuitBreaker:
+      policy.circuitBreaker === false
+        ? false
+        : {
+            failures: count(policy.circuitBreaker?.failures, 5, 1),
+            openFor: duration(policy.circuitBreaker?.openFor, "30 seconds")
+          },
+    continuation: {
+      instruction: policy.continuation?.instruction ?? defaultInstruction,
+      minOverlap: count(policy.continuation?.minOverlap, 4, 1)
+    }
+  }
+}
