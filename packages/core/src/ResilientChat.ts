@@ -57,7 +57,6 @@ export class ResilientChat extends Context.Service<ResilientChat, Service>()(
 ) {}
 
 type Step =
-  | { readonly _tag: "Primary" }
   | Exclude<FallbackStep.FallbackStep, { readonly _tag: "ChatModel" }>
   | {
       readonly _tag: "Other"
@@ -106,7 +105,7 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
   const guard = yield* Breaker.make(resolved.circuitBreaker)
   const schedule = RetrySchedule.fromPolicy(resolved.retry)
   const caching = resolved.fallback.some((step) => step._tag === "Cached")
-  const steps: Array<Step> = [{ _tag: "Primary" }]
+  const steps: Array<Step | { readonly _tag: "Primary" }> = [{ _tag: "Primary" }]
   for (const step of resolved.fallback) {
     if (step._tag !== "ChatModel") steps.push(step)
     else {
@@ -119,7 +118,10 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
   const { firstToken, idle, total } = resolved.timeouts
   const { instruction, minOverlap } = resolved.continuation
 
-  const targetOf = (step: Step, request: ChatRequest.ChatRequest): Attempt.Target | undefined => {
+  const targetOf = (
+    step: Step | { readonly _tag: "Primary" },
+    request: ChatRequest.ChatRequest
+  ): Attempt.Target | undefined => {
     switch (step._tag) {
       case "Primary":
       case "NonStreaming":
@@ -153,7 +155,10 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
     let retries = 0
     let lastError: ChatError | undefined
 
-    const attempt = (step: Step, target: Attempt.Target | undefined): Effect.Effect<Finish, ChatError> => {
+    const attempt = (
+      step: Step | { readonly _tag: "Primary" },
+      target: Attempt.Target | undefined
+    ): Effect.Effect<Finish, ChatError> => {
       if (target !== undefined) {
         const next = Delivery.continuationRequest({ ...request, model: target.model }, delivered, instruction)
         const call = target.streaming
@@ -177,7 +182,12 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
       const target = targetOf(step, request)
       if (target !== undefined && dead.some(sameTarget(target))) continue
       if (index > 0 && lastError !== undefined) {
-        const name = FallbackStep.name(step as FallbackStep.FallbackStep)
+        const name =
+          step._tag === "Other"
+            ? `chat-model:${step.name}`
+            : step._tag === "Primary"
+              ? "primary"
+              : FallbackStep.name(step)
         yield* Effect.logWarning("SteadyStream: falling back").pipe(
           Effect.annotateLogs({ step: name, error: lastError._tag, reason: lastError.message })
         )
