@@ -1,0 +1,136 @@
+/**
+ * What the fake server says for one answer, decided from the request and the
+ * scripted step: continuation detection, deterministic chunking, overlap,
+ * tool-call pieces and usage. Pure.
+ *
+ * @internal
+ */
+import type * as FakeScenario from "../testing/FakeScenario.ts"
+
+/** One content chunk's `delta`. */
+export type Delta =
+  | { readonly content: string }
+  | {
+      readonly tool_calls: ReadonlyArray<{
+        readonly index: number
+        readonly id?: string
+        readonly type?: "function"
+        readonly function: { readonly name?: string; readonly arguments: string }
+      }>
+    }
+
+/** The planned answer. */
+export interface Plan {
+  readonly deltas: ReadonlyArray<Delta>
+  /** The whole text these deltas carry (including any scripted overlap). */
+  readonly text: string
+  readonly finishReason: "stop" | "length" | "content_filter" | "tool_calls"
+  readonly toolCalls: ReadonlyArray<FakeScenario.ToolCall>
+  readonly usage: {
+    readonly prompt_tokens: number
+    readonly completion_tokens: number
+    readonly total_tokens: number
+  }
+  /** The assistant prefix when this was answered as a continuation. */
+  readonly continuedFrom: string | undefined
+}
+
+interface Message {
+  readonly role?: unknown
+  readonly content?: unknown
+}
+
+const messageText = (message: Message): string => {
+  const content = message.content
+  if (typeof content === "string") return content
+  if (Array.isArray(content)) {
+    return content
+      .map((part: unknown) =>
+        typeof part === "object" && part !== null && typeof (part as { text?: unknown }).text === "string"
+          ? (part as { text: string }).text
+          : ""
+      )
+      .join("")
+  }
+  return ""
+}
+
+/**
+ * The assistant prefix of a continuation request: the last message when it
+ * is an assistant message, or the one before a trailing user/system
+ * instruction.
+ */
+export const continuationPrefix = (messages: ReadonlyArray<Message>): string | undefined => {
+  const last = messages[messages.length - 1]
+  if (last?.role === "assistant") return messageText(last)
+  const beforeLast = messages[messages.length - 2]
+  if (beforeLast?.role === "assistant" && (last?.role === "user" || last?.role === "system")) {
+    return messageText(beforeLast)
+  }
+  return undefined
+}
+
+const words = /\S+\s*|\s+/g
+
+/** Splits by word (each word with its trailing whitespace) or by `size` code points. */
+export const chunkText = (text: string, size?: number): Array<string> => {
+  if (text.length === 0) return []
+  if (size !== undefined && size > 0) {
+    const points = Array.from(text)
+    const out: Array<string> = []
+    for (let i = 0; i < points.length; i += size) out.push(points.slice(i, i + size).join(""))
+    return out
+  }
+  return text.match(words) ?? [text]
+}
+
+const overlapOf = (prefix: string, overlap: FakeScenario.Answer["overlap"]): string => {
+  if (overlap === undefined) return ""
+  if ("chars" in overlap) {
+    const points = Array.from(prefix)
+    return overlap.chars <= 0 ? "" : points.slice(-overlap.chars).join("")
+  }
+  if (overlap.words <= 0) return ""
+  const starts: Array<number> = []
+  for (const match of prefix.matchAll(/\S+/g)) starts.push(match.index)
+  const start = starts[Math.max(0, starts.length - overlap.words)]
+  return start === undefined ? "" : prefix.slice(start)
+}
+
+const argumentPieces = (args: string): Array<string> => {
+  const out: Array<string> = []
+  for (let i = 0; i < args.length; i += 8) out.push(args.slice(i, i + 8))
+  return out
+}
+
+const countWords = (text: string): number => text.match(/\S+/g)?.length ?? 0
+
+/** Plans the answer to a request body for an `Answer` step. */
+export const plan = (body: unknown, step: FakeScenario.Answer, defaultText: string): Plan => {
+  const messages: ReadonlyArray<Message> = Array.isArray((body as { messages?: unknown })?.messages)
+    ? (body as { messages: ReadonlyArray<Message> }).messages
+    : []
+  const full = step.text ?? defaultText
+  const prefix = continuationPrefix(messages)
+  const continues = prefix !== undefined && prefix.length > 0 && full.startsWith(prefix)
+  const text = continues ? overlapOf(prefix, step.overlap) + full.slice(prefix.length) : full
+  const deltas: Array<Delta> = chunkText(text, step.chunkChars).map((content) => ({ content }))
+  const toolCalls = step.toolCalls ?? []
+  toolCalls.forEach((call, index) => {
+    deltas.push({
+      tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }]
+    })
+    for (const piece of argumentPieces(call.arguments)) {
+      deltas.push({ tool_calls: [{ index, function: { arguments: piece } }] })
+    }
+  })
+  const prompt = messages.reduce((n, message) => n + countWords(messageText(message)), 0)
+  return {
+    deltas,
+    text,
+    finishReason: step.finishReason ?? (toolCalls.length > 0 && text.length === 0 ? "tool_calls" : "stop"),
+    toolCalls,
+    usage: { prompt_tokens: prompt, completion_tokens: deltas.length, total_tokens: prompt + deltas.length },
+    continuedFrom: continues ? prefix : undefined
+  }
+}
