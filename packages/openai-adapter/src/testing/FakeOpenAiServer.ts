@@ -71,6 +71,8 @@ export interface RecordedRequest {
   readonly clientClosedEarly: boolean
   /** The server finished its response normally. */
   readonly finished: boolean
+  /** How many `: keep-alive` comments a stalled answer has sent. */
+  readonly keepAlives: number
 }
 
 /**
@@ -181,7 +183,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       outcome: undefined,
       continuedFrom: undefined,
       clientClosedEarly: false,
-      finished: false
+      finished: false,
+      keepAlives: 0
     }
     records.push(record)
     let serverClosed = false
@@ -248,12 +251,17 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
           model,
           includeUsage: body.stream_options?.include_usage === true
         }
-        const markServerClosed = () => {
-          serverClosed = true
+        const hooks: Hooks = {
+          serverClosed: () => {
+            serverClosed = true
+          },
+          keepAlive: () => {
+            record.keepAlives++
+          }
         }
         return yield* body.stream === true
-          ? streamAnswer(res, base, plan, step, keepAlive, markServerClosed)
-          : completeAnswer(res, base, plan, step, markServerClosed)
+          ? streamAnswer(res, base, plan, step, keepAlive, hooks)
+          : completeAnswer(res, base, plan, step, hooks)
       }
     }
   })
@@ -315,6 +323,11 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
 export const layer = (options: Options = {}): Layer.Layer<FakeOpenAiServer> =>
   Layer.effect(FakeOpenAiServer, make(options))
 
+interface Hooks {
+  readonly serverClosed: () => void
+  readonly keepAlive: () => void
+}
+
 const respondError = (res: Http.ServerResponse, step: FakeScenario.HttpError, sentKey: string) =>
   Wire.sendJson(res, step.status, Wire.errorBody(step.error, sentKey), {
     ...Wire.retryAfterHeaders(step.retryAfter),
@@ -327,7 +340,7 @@ const streamAnswer = Effect.fnUntraced(function* (
   plan: FakeAnswer.Plan,
   step: FakeScenario.Answer,
   keepAlive: Duration.Input,
-  markServerClosed: () => void
+  hooks: Hooks
 ) {
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
@@ -342,7 +355,7 @@ const streamAnswer = Effect.fnUntraced(function* (
     if (fault !== undefined && fault.afterChunks === i) {
       switch (fault._tag) {
         case "Reset":
-          markServerClosed()
+          hooks.serverClosed()
           return yield* Wire.reset(res)
         case "Close":
           return yield* endResponse(res)
@@ -350,6 +363,7 @@ const streamAnswer = Effect.fnUntraced(function* (
           for (;;) {
             yield* Wire.sleep(fault.keepAlive ?? keepAlive)
             yield* Wire.write(res, ": keep-alive\n\n")
+            hooks.keepAlive()
           }
         case "ErrorFrame":
           yield* Wire.write(
@@ -378,7 +392,7 @@ const completeAnswer = Effect.fnUntraced(function* (
   base: Wire.ChunkBase,
   plan: FakeAnswer.Plan,
   step: FakeScenario.Answer,
-  markServerClosed: () => void
+  hooks: Hooks
 ) {
   if (step.delay !== undefined) {
     yield* Wire.sleep(Duration.toMillis(step.delay) * plan.deltas.length)
@@ -391,7 +405,7 @@ const completeAnswer = Effect.fnUntraced(function* (
       const data = JSON.stringify(Wire.completion(base, plan))
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(data) })
       yield* Wire.write(res, data.slice(0, Math.floor(data.length / 2)))
-      markServerClosed()
+      hooks.serverClosed()
       if (fault._tag === "Reset") return yield* Wire.reset(res)
       res.socket?.destroy()
       return
