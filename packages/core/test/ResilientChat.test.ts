@@ -4,6 +4,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as References from "effect/References"
 import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
 import * as ChatError from "../src/ChatError.ts"
@@ -181,6 +183,34 @@ describe("ResilientChat", () => {
           calls.map((c) => c.kind),
           ["stream", "stream", "stream", "complete"]
         )
+      })
+    )
+
+    it.effect("logs each retry and fallback as a warning with annotations", () =>
+      Effect.gen(function* () {
+        const lines: Array<{ level: string; message: unknown; annotations: Record<string, unknown> }> = []
+        const capture = Logger.make<unknown, void>(({ fiber, logLevel, message }) => {
+          lines.push({
+            level: logLevel,
+            message,
+            annotations: { ...fiber.getRef(References.CurrentLogAnnotations) }
+          })
+        })
+        yield* run({ retry: { jitter: false, maxRetries: 1 } }, [
+          ScriptedChatModel.fail(serverError()),
+          ScriptedChatModel.fail(serverError()),
+          ScriptedChatModel.complete(answer)
+        ]).pipe(Effect.provide(Logger.layer([capture])))
+        const retry = lines.find((l) => String(l.message).includes("retrying"))
+        assert.strictEqual(retry?.level, "Warn")
+        assert.deepInclude(retry?.annotations, {
+          attempt: 1,
+          delayMillis: 500,
+          error: "ServerError",
+          model: "m"
+        })
+        const fallback = lines.find((l) => String(l.message).includes("falling back"))
+        assert.deepInclude(fallback?.annotations, { step: "non-streaming", error: "ServerError" })
       })
     )
 
