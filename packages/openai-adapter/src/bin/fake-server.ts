@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * Runs a `FakeOpenAiServer` as a standalone process, so the demo and any
+ * OpenAI client can be pointed at it:
+ *
+ * ```sh
+ * pnpm fake-server --scenario flaky --port 8787
+ * # FakeOpenAiServer (scenario: flaky) listening on http://127.0.0.1:8787/v1
+ * ```
+ *
+ * @since 0.1.0
+ */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import * as Console from "effect/Console"
+import { Command, Flag } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as FakeOpenAiServer from "../testing/FakeOpenAiServer.ts"
+import * as FakeScenario from "../testing/FakeScenario.ts"
+
+const scenario = Flag.Literals("scenario", FakeScenario.names).pipe(
+  Flag.withDefault("happy"),
+  Flag.withDescription(`The built-in scenario to play: ${FakeScenario.names.join(", ")}.`)
+)
+const port = Flag.Int("port").pipe(
+  Flag.filter(
+    (n) => n >= 0 && n <= 65_535,
+    (n) => `Expected a port between 0 and 65535, got ${n}`
+  ),
+  Flag.withDefault(8787),
+  Flag.withDescription("The port to listen on (0 picks a free one).")
+)
+const host = Flag.String("host").pipe(
+  Flag.withDefault("127.0.0.1"),
+  Flag.withDescription("The address to bind.")
+)
+const apiKey = Flag.String("api-key").pipe(
+  Flag.optional,
+  Flag.withDescription("Require `Authorization: Bearer <key>`; anything else gets a 401.")
+)
+
+const command = Command.make("fake-server", { scenario, port, host, apiKey }, (config) =>
+  Effect.gen(function* () {
+    const server = yield* FakeOpenAiServer.make({
+      ...FakeScenario.named[config.scenario],
+      port: config.port,
+      host: config.host,
+      ...(Option.isSome(config.apiKey) ? { apiKey: config.apiKey.value } : {})
+    })
+    yield* Console.log(`FakeOpenAiServer (scenario: ${config.scenario}) listening on ${server.url}`)
+    return yield* Effect.never
+  }).pipe(Effect.scoped)
+).pipe(Command.withDescription("A fake OpenAI-compatible server with scripted faults."))
+
+Command.run(command, { version: "0.1.0" }).pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain)
