@@ -65,6 +65,16 @@ export interface CustomRetry {
  * - `idle`: between two events of a streaming attempt.
  * - `total`: the whole call — every attempt, wait and fallback together.
  *
+ * **Gotchas**
+ *
+ * - `firstToken` and `idle` time the model, not the consumer: a consumer that
+ *   pulls slowly never causes an idle timeout. It does count against `total`
+ *   (the producer waits for it, at most 16 events ahead).
+ * - Any model event resets the idle clock, `finish` included; adapters never
+ *   emit keep-alives, so a stream of only keep-alive comments times out.
+ * - First-token and idle expiries are retryable `Timeout`s (recovered by a
+ *   retry or continuation); `total` is the end of the budget and is final.
+ *
  * @since 0.1.0
  */
 export interface TimeoutOptions {

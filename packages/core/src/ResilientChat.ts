@@ -95,6 +95,13 @@ const bufferSize = 16
  * - A retry whose delay would end past the `total` deadline is not waited
  *   for: the chain moves on to the next step at once.
  * - Cached and static steps are never retried.
+ * - Recovery never uses `Stream.retry` (it restarts its schedule after every
+ *   element and replays output): each attempt is a fresh model stream whose
+ *   already-delivered content is filtered out.
+ * - Interrupting the consumer (or taking fewer events) interrupts the running
+ *   attempt and any backoff wait: nothing outlives the stream.
+ * - Only answers that came from a model are written to the cache (never a
+ *   static answer), and only when the chain has a `cached` step.
  *
  * @since 0.1.0
  */
