@@ -17,6 +17,7 @@ import type { ChatCompletion, ToolCall } from "./ChatCompletion.ts"
 import { type ChatError, NotFound, StreamTruncated, Timeout } from "./ChatError.ts"
 import { ChatModel, type Service as ChatModelService } from "./ChatModel.ts"
 import * as ChatRequest from "./ChatRequest.ts"
+import * as ChatTelemetry from "./ChatTelemetry.ts"
 import * as FallbackStep from "./FallbackStep.ts"
 import * as Attempt from "./internal/Attempt.ts"
 import * as Breaker from "./internal/Breaker.ts"
@@ -102,6 +103,8 @@ const bufferSize = 16
  *   attempt and any backoff wait: nothing outlives the stream.
  * - Only answers that came from a model are written to the cache (never a
  *   static answer), and only when the chain has a `cached` step.
+ * - Every call is observed by `ChatTelemetry` (metrics, a span with the GenAI
+ *   attributes, and the `ErrorRateMonitor` when one is in the context).
  *
  * @since 0.1.0
  */
@@ -248,34 +251,41 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
     return yield* Effect.fail(lastError as ChatError)
   })
 
+  const events = (request: ChatRequest.ChatRequest): Stream.Stream<StreamEvent, ChatError> =>
+    Stream.callback<StreamEvent, ChatError>(
+      (queue) =>
+        run(request, (event) => Effect.asVoid(Queue.offer(queue, event))).pipe(
+          Effect.timeoutOrElse({
+            duration: total,
+            orElse: () =>
+              Effect.fail(
+                new Timeout({
+                  provider: primary.provider,
+                  model: request.model,
+                  phase: "total",
+                  timeout: total,
+                  message: `The call did not finish within ${Duration.format(total)}`
+                })
+              )
+          }),
+          Effect.andThen(Queue.end(queue))
+        ),
+      { bufferSize }
+    )
+
   const stream = (input: ChatRequest.ChatRequest): Stream.Stream<StreamEvent, ChatError> =>
     Stream.unwrap(
-      Effect.map(ChatRequest.validate(input), (request) =>
-        Stream.callback<StreamEvent, ChatError>(
-          (queue) =>
-            run(request, (event) => Effect.asVoid(Queue.offer(queue, event))).pipe(
-              Effect.timeoutOrElse({
-                duration: total,
-                orElse: () =>
-                  Effect.fail(
-                    new Timeout({
-                      provider: primary.provider,
-                      model: request.model,
-                      phase: "total",
-                      timeout: total,
-                      message: `The call did not finish within ${Duration.format(total)}`
-                    })
-                  )
-              }),
-              Effect.andThen(Queue.end(queue))
-            ),
-          { bufferSize }
-        )
+      Effect.map(ChatRequest.validate(input, primary.provider), (request) =>
+        events(request).pipe(ChatTelemetry.observeStream(primary.provider, request))
       )
     )
 
   const complete = (input: ChatRequest.ChatRequest): Effect.Effect<ChatCompletion, ChatError> =>
-    Effect.map(Stream.runCollect(stream(input)), (events) => fold(events, input.model))
+    Effect.flatMap(ChatRequest.validate(input, primary.provider), (request) =>
+      Effect.map(Stream.runCollect(events(request)), (all) => fold(all, request.model)).pipe(
+        ChatTelemetry.observeComplete(primary.provider, request)
+      )
+    )
 
   return ResilientChat.of({ stream, complete })
 })

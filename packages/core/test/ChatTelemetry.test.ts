@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
@@ -11,8 +12,10 @@ import {
   type ChatRequest,
   ChatTelemetry,
   ErrorRateMonitor,
+  ResilientChat,
   type StreamEvent
 } from "../src/index.ts"
+import { ScriptedChatModel } from "../src/testing/index.ts"
 
 const request: ChatRequest.ChatRequest = {
   model: "gpt-test",
@@ -188,5 +191,57 @@ describe("ChatTelemetry", () => {
       assert.strictEqual(spans[0]?.name, "steadystream.chat.complete")
       assert.strictEqual(spans[0]?.attributes.get("gen_ai.request.model"), "gpt-test")
     }).pipe(Effect.provideService(Metric.MetricRegistry, new Map()))
+  )
+})
+
+describe("ResilientChat's telemetry", () => {
+  it.effect("counts a retried request once, with its retry and time to first token", () =>
+    Effect.gen(function* () {
+      const chat = yield* ResilientChat.ResilientChat
+      const fiber = yield* Effect.forkChild(Stream.runCollect(chat.stream({ ...request, model: "m" })))
+      yield* TestClock.adjust("1 minute")
+      const events = yield* Fiber.join(fiber)
+      assert.deepStrictEqual(
+        events.map((e) => e.type),
+        ["retrying", "text-delta", "text-delta", "finish"]
+      )
+      const scripted = { provider: "scripted", model: "m" }
+      assert.strictEqual(
+        yield* counter(ChatTelemetry.requests, { ...scripted, operation: "stream", outcome: "success" }),
+        1
+      )
+      assert.strictEqual(yield* counter(ChatTelemetry.retries, { ...scripted, tag: "ServerError" }), 1)
+      const ttft = yield* Metric.value(Metric.withAttributes(ChatTelemetry.timeToFirstToken, scripted))
+      assert.deepStrictEqual([ttft.count, ttft.sum], [1, 2000])
+
+      const answer = yield* chat.complete({ ...request, model: "m" })
+      assert.strictEqual(answer.text, "abcdefg")
+      assert.strictEqual(
+        yield* counter(ChatTelemetry.requests, { ...scripted, operation: "complete", outcome: "success" }),
+        1
+      )
+      assert.strictEqual(
+        yield* counter(ChatTelemetry.requests, { ...scripted, operation: "stream", outcome: "success" }),
+        1,
+        "complete is not also counted as a stream"
+      )
+    }).pipe(
+      Effect.provide(
+        ResilientChat.layer({ retry: { jitter: false, baseDelay: "2 seconds" } }).pipe(
+          Layer.provide(
+            ScriptedChatModel.layer({
+              script: [
+                ScriptedChatModel.fail(
+                  new ChatError.ServerError({ provider: "scripted", model: "m", message: "500" })
+                ),
+                ScriptedChatModel.stream(ScriptedChatModel.textEvents("abcdefg")),
+                ScriptedChatModel.stream(ScriptedChatModel.textEvents("abcdefg"))
+              ]
+            })
+          )
+        )
+      ),
+      Effect.provideService(Metric.MetricRegistry, new Map())
+    )
   )
 })
