@@ -266,6 +266,19 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     }
   })
 
+  const awaitOpenConnections = (count: number): Effect.Effect<void> =>
+    Effect.callback<void>((resume) => {
+      const check = () => {
+        if (open === count) {
+          waiters.delete(check)
+          resume(Effect.void)
+        }
+      }
+      waiters.add(check)
+      check()
+      return Effect.sync(() => waiters.delete(check))
+    })
+
   const server = yield* Effect.acquireRelease(
     Effect.callback<Http.Server>((resume) => {
       const server = Http.createServer({ noDelay: true }, (req, res) => {
@@ -290,7 +303,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       Effect.callback<void>((resume) => {
         server.closeAllConnections()
         server.close(() => resume(Effect.void))
-      })
+      }).pipe(Effect.andThen(awaitOpenConnections(0)))
   )
   const address = server.address() as AddressInfo
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address
@@ -300,18 +313,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     port: address.port,
     requests: Effect.sync(() => records.map((record) => ({ ...record }))),
     openConnections: Effect.sync(() => open),
-    awaitOpenConnections: (count) =>
-      Effect.callback<void>((resume) => {
-        const check = () => {
-          if (open === count) {
-            waiters.delete(check)
-            resume(Effect.void)
-          }
-        }
-        waiters.add(check)
-        check()
-        return Effect.sync(() => waiters.delete(check))
-      })
+    awaitOpenConnections
   })
 })
 
