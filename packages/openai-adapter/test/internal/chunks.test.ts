@@ -1,0 +1,79 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { ModelEvent } from "@steadystream/core"
+import type { ChatCompletionChunk } from "openai/resources/chat/completions"
+import * as Chunks from "../../src/internal/chunks.ts"
+
+const chunk = (
+  delta: ChatCompletionChunk.Choice.Delta,
+  finish: ChatCompletionChunk.Choice["finish_reason"] = null,
+  usage: ChatCompletionChunk["usage"] = null
+): ChatCompletionChunk => ({
+  id: "c",
+  object: "chat.completion.chunk",
+  created: 0,
+  model: "m",
+  choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+  usage
+})
+
+describe("Chunks", () => {
+  it("maps text, skips empty deltas and tracks the delivered text", () => {
+    const state = Chunks.makeState()
+    const out: Array<ModelEvent.ModelEvent> = []
+    Chunks.mapChunk(chunk({ role: "assistant", content: "" }), state, out)
+    Chunks.mapChunk(chunk({ content: "Hel" }), state, out)
+    Chunks.mapChunk(chunk({ content: null }), state, out)
+    Chunks.mapChunk(chunk({ content: "lo" }), state, out)
+    assert.deepStrictEqual(out, [
+      { type: "text-delta", delta: "Hel" },
+      { type: "text-delta", delta: "lo" }
+    ])
+    assert.strictEqual(state.delivered, "Hello")
+    assert.isUndefined(state.rawReason)
+  })
+
+  it("maps tool-call deltas with optional id and name", () => {
+    const state = Chunks.makeState()
+    const out: Array<ModelEvent.ModelEvent> = []
+    Chunks.mapChunk(
+      chunk({
+        tool_calls: [{ index: 1, id: "call_1", type: "function", function: { name: "f", arguments: "" } }]
+      }),
+      state,
+      out
+    )
+    Chunks.mapChunk(chunk({ tool_calls: [{ index: 1, function: { arguments: '{"a":' } }] }), state, out)
+    assert.deepStrictEqual(out, [
+      { type: "tool-call-delta", index: 1, id: "call_1", name: "f", argumentsDelta: "" },
+      { type: "tool-call-delta", index: 1, argumentsDelta: '{"a":' }
+    ])
+    assert.isTrue(state.toolCalls)
+  })
+
+  it("records the finish reason and the usage chunk; the finish event carries both", () => {
+    const state = Chunks.makeState()
+    const out: Array<ModelEvent.ModelEvent> = []
+    Chunks.mapChunk(chunk({}, "length"), state, out)
+    Chunks.mapChunk(
+      { ...chunk({}), choices: [], usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } },
+      state,
+      out
+    )
+    assert.deepStrictEqual(out, [])
+    assert.deepStrictEqual(Chunks.finishEvent(state, state.rawReason!), {
+      type: "finish",
+      reason: "length",
+      rawReason: "length",
+      usage: { inputTokens: 3, outputTokens: 5, totalTokens: 8 }
+    })
+  })
+
+  it("maps every raw finish reason into the closed set", () => {
+    assert.deepStrictEqual(
+      ["stop", "length", "content_filter", "tool_calls", "function_call", "something_new"].map(
+        Chunks.toFinishReason
+      ),
+      ["stop", "length", "content-filter", "tool-calls", "tool-calls", "other"]
+    )
+  })
+})

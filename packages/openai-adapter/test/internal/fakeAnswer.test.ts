@@ -1,0 +1,57 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as FakeAnswer from "../../src/internal/fakeAnswer.ts"
+import * as FakeScenario from "../../src/testing/FakeScenario.ts"
+
+const body = (messages: Array<{ role: string; content: string }>) => ({ model: "m", messages })
+
+describe("fakeAnswer", () => {
+  it("chunks by word (keeping whitespace) or by code points (never splitting a surrogate pair)", () => {
+    assert.deepStrictEqual(FakeAnswer.chunkText("a bc  d"), ["a ", "bc  ", "d"])
+    assert.deepStrictEqual(FakeAnswer.chunkText(" lead"), [" ", "lead"])
+    assert.deepStrictEqual(FakeAnswer.chunkText("a🚀bc", 2), ["a🚀", "bc"])
+    assert.deepStrictEqual(FakeAnswer.chunkText(""), [])
+  })
+
+  it("finds the continuation prefix last or before a trailing instruction", () => {
+    assert.strictEqual(
+      FakeAnswer.continuationPrefix([
+        { role: "user", content: "q" },
+        { role: "assistant", content: "The qu" }
+      ]),
+      "The qu"
+    )
+    assert.strictEqual(
+      FakeAnswer.continuationPrefix([
+        { role: "assistant", content: "The qu" },
+        { role: "user", content: "go on" }
+      ]),
+      "The qu"
+    )
+    assert.isUndefined(FakeAnswer.continuationPrefix([{ role: "user", content: "q" }]))
+  })
+
+  it("plans the remainder with a scripted overlap, and usage from the chunks", () => {
+    const plan = FakeAnswer.plan(
+      body([
+        { role: "user", content: "two words" },
+        { role: "assistant", content: "one two thr" }
+      ]),
+      FakeScenario.answer({ text: "one two three four", overlap: { words: 1 } }),
+      "unused"
+    )
+    assert.strictEqual(plan.text, "three four")
+    assert.strictEqual(plan.continuedFrom, "one two thr")
+    assert.deepStrictEqual(plan.usage, { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 })
+    assert.strictEqual(plan.finishReason, "stop")
+  })
+
+  it("defaults the finish reason to tool_calls for a tool-only answer", () => {
+    const plan = FakeAnswer.plan(
+      body([{ role: "user", content: "x" }]),
+      FakeScenario.answer({ text: "", toolCalls: [{ id: "c", name: "f", arguments: "0123456789" }] }),
+      "unused"
+    )
+    assert.strictEqual(plan.finishReason, "tool_calls")
+    assert.strictEqual(plan.deltas.length, 3)
+  })
+})
