@@ -11,11 +11,12 @@
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as FakeAnswer from "../internal/fakeAnswer.ts"
+import * as Respond from "../internal/fakeRespond.ts"
 import * as Wire from "../internal/fakeWire.ts"
 import * as FakeScenario from "./FakeScenario.ts"
 
@@ -198,7 +199,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     const sentKey = (record.headers.authorization ?? "").replace(/^Bearer\s+/i, "")
     if (options.apiKey !== undefined && sentKey !== options.apiKey) {
       record.outcome = "Unauthorized"
-      return yield* respondError(res, FakeScenario.unauthorized, sentKey)
+      return yield* Respond.respondError(res, FakeScenario.unauthorized, sentKey)
     }
     if (record.method === "GET" && path === "/v1/models") {
       record.outcome = "Models"
@@ -241,7 +242,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         return
       }
       case "HttpError":
-        return yield* respondError(res, step, sentKey)
+        return yield* Respond.respondError(res, step, sentKey)
       case "Answer": {
         const plan = FakeAnswer.plan(body, step, text)
         record.continuedFrom = plan.continuedFrom
@@ -251,7 +252,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
           model,
           includeUsage: body.stream_options?.include_usage === true
         }
-        const hooks: Hooks = {
+        const hooks: Respond.Hooks = {
           serverClosed: () => {
             serverClosed = true
           },
@@ -260,8 +261,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
           }
         }
         return yield* body.stream === true
-          ? streamAnswer(res, base, plan, step, keepAlive, hooks)
-          : completeAnswer(res, base, plan, step, hooks)
+          ? Respond.streamAnswer(res, base, plan, step, keepAlive, hooks)
+          : Respond.completeAnswer(res, base, plan, step, hooks)
       }
     }
   })
@@ -324,112 +325,3 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
  */
 export const layer = (options: Options = {}): Layer.Layer<FakeOpenAiServer> =>
   Layer.effect(FakeOpenAiServer, make(options))
-
-interface Hooks {
-  readonly serverClosed: () => void
-  readonly keepAlive: () => void
-}
-
-const respondError = (res: Http.ServerResponse, step: FakeScenario.HttpError, sentKey: string) =>
-  Wire.sendJson(res, step.status, Wire.errorBody(step.error, sentKey), {
-    ...Wire.retryAfterHeaders(step.retryAfter),
-    ...step.headers
-  })
-
-const streamAnswer = Effect.fnUntraced(function* (
-  res: Http.ServerResponse,
-  base: Wire.ChunkBase,
-  plan: FakeAnswer.Plan,
-  step: FakeScenario.Answer,
-  keepAlive: Duration.Input,
-  hooks: Hooks
-) {
-  res.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-    connection: "keep-alive"
-  })
-  res.flushHeaders()
-  const split = step.splitUtf8 === true
-  const fault = step.fault
-  yield* Wire.write(res, Wire.frame(Wire.chunk(base, { role: "assistant", content: "" }, null)))
-  for (let i = 0; i <= plan.deltas.length; i++) {
-    if (fault !== undefined && fault.afterChunks === i) {
-      switch (fault._tag) {
-        case "Reset":
-          hooks.serverClosed()
-          return yield* Wire.reset(res)
-        case "Close":
-          return yield* endResponse(res)
-        case "Stall":
-          for (;;) {
-            yield* Wire.sleep(fault.keepAlive ?? keepAlive)
-            yield* Wire.write(res, ": keep-alive\n\n")
-            hooks.keepAlive()
-          }
-        case "ErrorFrame":
-          yield* Wire.write(
-            res,
-            Wire.frame(Wire.errorBody(fault.error ?? FakeScenario.serverError().error, ""))
-          )
-          return yield* endResponse(res)
-        case "Malformed":
-          yield* Wire.write(res, Wire.malformedFrame(base))
-          return yield* endResponse(res)
-      }
-    }
-    const delta = plan.deltas[i]
-    if (delta === undefined) break
-    if (step.delay !== undefined) yield* Wire.sleep(step.delay)
-    yield* Wire.writeFrame(res, Wire.frame(Wire.chunk(base, delta, null)), split)
-  }
-  yield* Wire.write(res, Wire.frame(Wire.chunk(base, {}, plan.finishReason)))
-  if (base.includeUsage) yield* Wire.write(res, Wire.frame(Wire.usageChunk(base, plan.usage)))
-  yield* Wire.write(res, "data: [DONE]\n\n")
-  yield* endResponse(res)
-})
-
-const completeAnswer = Effect.fnUntraced(function* (
-  res: Http.ServerResponse,
-  base: Wire.ChunkBase,
-  plan: FakeAnswer.Plan,
-  step: FakeScenario.Answer,
-  hooks: Hooks
-) {
-  if (step.delay !== undefined) {
-    yield* Wire.sleep(Duration.toMillis(step.delay) * plan.deltas.length)
-  }
-  const fault = step.fault
-  if (fault === undefined) return yield* Wire.sendJson(res, 200, Wire.completion(base, plan))
-  switch (fault._tag) {
-    case "Reset":
-    case "Close": {
-      const data = JSON.stringify(Wire.completion(base, plan))
-      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(data) })
-      yield* Wire.write(res, data.slice(0, Math.floor(data.length / 2)))
-      hooks.serverClosed()
-      if (fault._tag === "Reset") return yield* Wire.reset(res)
-      res.socket?.destroy()
-      return
-    }
-    case "Stall":
-      return yield* Effect.never
-    case "ErrorFrame":
-      return yield* Wire.sendJson(
-        res,
-        500,
-        Wire.errorBody(fault.error ?? FakeScenario.serverError().error, "")
-      )
-    case "Malformed": {
-      const data = JSON.stringify(Wire.completion(base, plan)).slice(0, -7)
-      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(data) })
-      return yield* endResponse(res, data)
-    }
-  }
-})
-
-const endResponse = (res: Http.ServerResponse, data?: string): Effect.Effect<void> =>
-  Effect.callback<void>((resume) => {
-    if (data === undefined) res.end(() => resume(Effect.void))
-    else res.end(data, () => resume(Effect.void))
-  })
