@@ -74,7 +74,7 @@ export const streamAnswer = Effect.fnUntraced(function* (
   }
   yield* Wire.write(res, Wire.frame(Wire.chunk(base, {}, plan.finishReason)))
   if (base.includeUsage) yield* Wire.write(res, Wire.frame(Wire.usageChunk(base, plan.usage)))
-  yield* Wire.write(res, "data: [DONE]\n\n")
+  if (step.omitDone !== true) yield* Wire.write(res, "data: [DONE]\n\n")
   yield* endResponse(res)
 })
 

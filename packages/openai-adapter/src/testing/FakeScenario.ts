@@ -85,6 +85,8 @@ export interface Answer {
   readonly overlap?: { readonly chars: number } | { readonly words: number }
   /** Write every frame holding a multi-byte character in two TCP writes, split inside that character. */
   readonly splitUtf8?: boolean
+  /** Send the finish and usage chunks but end the body without `data: [DONE]`. */
+  readonly omitDone?: boolean
   readonly fault?: Fault
 }
 

@@ -199,6 +199,17 @@ describe("error mapping over real HTTP", () => {
     })
   )
 
+  it.effect("a finish reason and usage but no [DONE] → StreamTruncated, and no finish event", () =>
+    Effect.gen(function* () {
+      const { error, events, text: got } = yield* failWith(FakeScenario.answer({ omitDone: true }))
+      const truncated = expectTag(error, "StreamTruncated")
+      assert.strictEqual(truncated.delivered, got)
+      assert.isAbove(got.length, 0)
+      assert.include(truncated.message, "without [DONE]")
+      assert.isFalse(events.some((event) => event.type === "finish"))
+    })
+  )
+
   it.effect("an in-band error frame → the error its type says, with the delivered text before it", () =>
     Effect.gen(function* () {
       const { error, events } = yield* failWith(FakeScenario.errorFrameAfter(4))
