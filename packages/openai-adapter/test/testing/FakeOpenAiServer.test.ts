@@ -1,4 +1,4 @@
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import OpenAI from "openai"
 import * as FakeOpenAiServer from "../../src/testing/FakeOpenAiServer.ts"
@@ -215,4 +215,20 @@ describe("FakeOpenAiServer", () => {
     assert.isUndefined(FakeScenario.fromName("nope"))
     assert.isUndefined(FakeScenario.fromName("toString"))
   })
+})
+
+layer(FakeOpenAiServer.layer({ steps: [FakeScenario.overloaded()] }))("FakeOpenAiServer.layer", (it) => {
+  it.effect("shares one running server through its service key", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeOpenAiServer.FakeOpenAiServer
+      const first = yield* Effect.promise(() =>
+        fetch(`${server.url}/chat/completions`, {
+          method: "POST",
+          body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "x" }] })
+        })
+      )
+      assert.strictEqual(first.status, 503)
+      assert.strictEqual((yield* server.requests).length, 1)
+    })
+  )
 })
