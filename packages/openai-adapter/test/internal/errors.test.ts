@@ -91,6 +91,21 @@ describe("error mapping over real HTTP", () => {
     })
   )
 
+  it.effect("400 content_policy_violation → ContentFiltered", () =>
+    Effect.gen(function* () {
+      const { error } = yield* failWith(
+        FakeScenario.httpError(400, {
+          message: "Your request was rejected as a result of our safety system.",
+          type: "invalid_request_error",
+          code: "content_policy_violation"
+        })
+      )
+      const filtered = expectTag(error, "ContentFiltered")
+      assert.strictEqual(filtered.status, 400)
+      assert.isFalse(filtered.isRetryable)
+    })
+  )
+
   it.effect("400 → InvalidRequest with the offending param as the issue path", () =>
     Effect.gen(function* () {
       const { error } = yield* failWith(
