@@ -6,20 +6,19 @@
  *
  * @since 0.1.0
  */
-import type * as Duration from "effect/Duration"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 
+// Fields every member carries. `retryAfter` is the server's Retry-After when it sent one (encoded as
+// milliseconds); it only changes what happens for retryable errors and `CircuitOpen`.
 const common = {
   provider: Schema.String,
   model: Schema.String,
   requestId: Schema.optionalKey(Schema.String),
   status: Schema.optionalKey(Schema.Number),
-  message: Schema.String
+  message: Schema.String,
+  retryAfter: Schema.optionalKey(Schema.DurationFromMillis)
 }
-
-/** The server's Retry-After, as a field (encoded as milliseconds). */
-const retryAfterField = { retryAfter: Schema.optionalKey(Schema.DurationFromMillis) }
 
 /**
  * The server asked us to slow down (HTTP 429). Retryable; honours the
@@ -27,10 +26,7 @@ const retryAfterField = { retryAfter: Schema.optionalKey(Schema.DurationFromMill
  *
  * @since 0.1.0
  */
-export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", {
-  ...common,
-  ...retryAfterField
-}) {
+export class RateLimited extends Schema.TaggedError<RateLimited>()("RateLimited", common) {
   get isRetryable(): boolean {
     return true
   }
@@ -46,9 +42,6 @@ export class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExc
   get isRetryable(): boolean {
     return false
   }
-  get retryAfter(): Duration.Duration | undefined {
-    return undefined
-  }
 }
 
 /**
@@ -56,10 +49,7 @@ export class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExc
  *
  * @since 0.1.0
  */
-export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", {
-  ...common,
-  ...retryAfterField
-}) {
+export class ServerError extends Schema.TaggedError<ServerError>()("ServerError", common) {
   get isRetryable(): boolean {
     return true
   }
@@ -71,10 +61,7 @@ export class ServerError extends Schema.TaggedError<ServerError>()("ServerError"
  *
  * @since 0.1.0
  */
-export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", {
-  ...common,
-  ...retryAfterField
-}) {
+export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", common) {
   get isRetryable(): boolean {
     return true
   }
@@ -89,9 +76,6 @@ export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", {
 export class ConnectionFailed extends Schema.TaggedError<ConnectionFailed>()("ConnectionFailed", common) {
   get isRetryable(): boolean {
     return true
-  }
-  get retryAfter(): Duration.Duration | undefined {
-    return undefined
   }
 }
 
@@ -122,9 +106,6 @@ export class Timeout extends Schema.TaggedError<Timeout>()("Timeout", {
   get isRetryable(): boolean {
     return this.phase !== "total"
   }
-  get retryAfter(): Duration.Duration | undefined {
-    return undefined
-  }
 }
 
 /**
@@ -142,9 +123,6 @@ export class StreamTruncated extends Schema.TaggedError<StreamTruncated>()("Stre
   get isRetryable(): boolean {
     return true
   }
-  get retryAfter(): Duration.Duration | undefined {
-    return undefined
-  }
 }
 
 /**
@@ -156,9 +134,6 @@ export class StreamTruncated extends Schema.TaggedError<StreamTruncated>()("Stre
 export class MalformedResponse extends Schema.TaggedError<MalformedResponse>()("MalformedResponse", common) {
   get isRetryable(): boolean {
     return true
-  }
-  get retryAfter(): Duration.Duration | undefined {
-    return undefined
   }
 }
 
@@ -174,9 +149,6 @@ export class AuthenticationFailed extends Schema.TaggedError<AuthenticationFaile
   get isRetryable(): boolean {
     return false
   }
-  get retryAfter(): Duration.Duration | undefined {
-    return undefined
-  }
 }
 
 /**
@@ -187,9 +159,6 @@ export class AuthenticationFailed extends Schema.TaggedError<AuthenticationFaile
 export class PermissionDenied extends Schema.TaggedError<PermissionDenied>()("PermissionDenied", common) {
   get isRetryable(): boolean {
     return false
-  }
-  get retryAfter(): Duration.Duration | undefined {
-    return undefined
   }
 }
 
@@ -221,9 +190,6 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
   get isRetryable(): boolean {
     return false
   }
-  get retryAfter(): Duration.Duration | undefined {
-    return undefined
-  }
 }
 
 /**
@@ -234,9 +200,6 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("Invali
 export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", common) {
   get isRetryable(): boolean {
     return false
-  }
-  get retryAfter(): Duration.Duration | undefined {
-    return undefined
   }
 }
 
@@ -253,9 +216,6 @@ export class ContextLengthExceeded extends Schema.TaggedError<ContextLengthExcee
   get isRetryable(): boolean {
     return false
   }
-  get retryAfter(): Duration.Duration | undefined {
-    return undefined
-  }
 }
 
 /**
@@ -268,9 +228,6 @@ export class ContentFiltered extends Schema.TaggedError<ContentFiltered>()("Cont
   get isRetryable(): boolean {
     return false
   }
-  get retryAfter(): Duration.Duration | undefined {
-    return undefined
-  }
 }
 
 /**
@@ -279,10 +236,7 @@ export class ContentFiltered extends Schema.TaggedError<ContentFiltered>()("Cont
  *
  * @since 0.1.0
  */
-export class CircuitOpen extends Schema.TaggedError<CircuitOpen>()("CircuitOpen", {
-  ...common,
-  ...retryAfterField
-}) {
+export class CircuitOpen extends Schema.TaggedError<CircuitOpen>()("CircuitOpen", common) {
   get isRetryable(): boolean {
     return false
   }
