@@ -1,0 +1,107 @@
+/**
+ * Where the examples' answers come from: the real OpenAI API (or any
+ * OpenAI-compatible server) when a key or a base URL is given, otherwise an
+ * embedded `FakeOpenAiServer` playing a named fault scenario, so a first run
+ * shows recovery happening without an account.
+ */
+import type { ChatError, ChatModel } from "@steadystream/core"
+import { OpenAiChatModel, type OpenAiClient } from "@steadystream/openai-adapter"
+import { FakeOpenAiServer, FakeScenario } from "@steadystream/openai-adapter/testing"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+
+export interface Options {
+  readonly apiKey: Option.Option<Redacted.Redacted<string>>
+  readonly baseUrl: Option.Option<string>
+  readonly model: Option.Option<string>
+  /** The embedded fake server's scenario, used when there is no key and no base URL. */
+  readonly scenario: FakeScenario.Name
+  /** The embedded fake server's pause before each chunk, so the answer visibly streams. */
+  readonly fakeDelay: Duration.Duration
+}
+
+export interface Source {
+  readonly layer: Layer.Layer<ChatModel.ChatModel | OpenAiClient.OpenAiClient, ChatError.ChatError>
+  readonly model: string
+  /** Where the answers come from, in one line for people. */
+  readonly description: string
+  /** With the embedded fake server: the answer it is scripted to give. */
+  readonly scriptedAnswer: string | undefined
+}
+
+/** The model asked for when talking to the real API without `--model`. */
+export const defaultModel = "gpt-4o-mini"
+
+/** One line per built-in scenario, for `--help` and the start-up banner. */
+export const scenarioHelp: Readonly<Record<FakeScenario.Name, string>> = {
+  happy: "every call succeeds",
+  flaky: "a 429 with Retry-After 1 s, then a connection reset mid-answer, then success",
+  "rate-limited": "two 429s with retry-after-ms 500, then success",
+  outage: "every call is a 503 (fails after retries and the non-streaming fallback)",
+  quota: "429 insufficient_quota (not retryable: fails at once)",
+  stall: "the first answer stalls after 4 chunks (keep-alives only) until the idle timeout",
+  truncated: "the first answer ends after 6 chunks without [DONE], then success",
+  slow: "every answer drips one chunk per 150 ms",
+  unicode: "multi-byte text with every frame split inside a character"
+}
+
+/** A step of the scenario with the drip delay added to answers that have none. */
+const withDelay =
+  (delay: Duration.Duration) =>
+  (step: FakeScenario.Step): FakeScenario.Step =>
+    step._tag === "Answer" && step.delay === undefined && Duration.isPositive(delay)
+      ? { ...step, delay }
+      : step
+
+/**
+ * The scenario the embedded server plays: the named one, with answers that
+ * drip at `delay` per chunk unless the scenario sets its own pace.
+ */
+export const scenario = (name: FakeScenario.Name, delay: Duration.Duration): FakeScenario.Scenario => {
+  const named = FakeScenario.named[name]
+  return {
+    ...named,
+    steps: named.steps.map(withDelay(delay)),
+    fallback: withDelay(delay)(named.fallback ?? FakeScenario.answer())
+  }
+}
+
+/** The exact text the embedded server answers with in a scenario. */
+export const scriptedAnswer = (name: FakeScenario.Name): string =>
+  FakeScenario.named[name].text ?? FakeScenario.defaultText
+
+/**
+ * Picks the source. With neither a key nor a base URL, starts the embedded
+ * fake server in the current scope.
+ *
+ * **Gotchas**
+ *
+ * A base URL without a key is allowed (local OpenAI-compatible servers often
+ * need none): a placeholder key is sent.
+ */
+export const make = (options: Options): Effect.Effect<Source, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    if (Option.isSome(options.apiKey) || Option.isSome(options.baseUrl)) {
+      const apiKey = Option.getOrElse(options.apiKey, () => Redacted.make("no-key"))
+      const baseURL = Option.getOrUndefined(options.baseUrl)
+      return {
+        layer: OpenAiChatModel.layer({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) }),
+        model: Option.getOrElse(options.model, () => defaultModel),
+        description: baseURL ?? "the OpenAI API",
+        scriptedAnswer: undefined
+      }
+    }
+    const server = yield* FakeOpenAiServer.make(scenario(options.scenario, options.fakeDelay)).pipe(
+      Effect.orDie
+    )
+    return {
+      layer: OpenAiChatModel.layer({ apiKey: Redacted.make("sk-fake"), baseURL: server.url }),
+      model: Option.getOrElse(options.model, () => "gpt-fake"),
+      description: `the embedded fake OpenAI server, scenario "${options.scenario}": ${scenarioHelp[options.scenario]}`,
+      scriptedAnswer: scriptedAnswer(options.scenario)
+    }
+  })

@@ -1,0 +1,142 @@
+import { fileURLToPath } from "node:url"
+import { assert, describe, it } from "@effect/vitest"
+import { FakeOpenAiServer, FakeScenario } from "@steadystream/openai-adapter/testing"
+import * as Effect from "effect/Effect"
+import * as ModelSource from "../src/ModelSource.ts"
+import { closedPort, type Finished, runScript } from "./spawn.ts"
+
+const demo = fileURLToPath(new URL("../src/demo.ts", import.meta.url))
+
+/** Short delays so every scenario runs in a second or two; the defaults stay realistic. */
+const fast = ["--base-delay", "20ms", "--fake-delay", "0ms", "--idle-timeout", "1s"]
+
+const runDemo = (args: ReadonlyArray<string>) => runScript(demo, [...args, "Tell me about the sea"])
+
+const lines = (text: string) => text.split("\n").filter((line) => line.length > 0)
+
+/** Failure output is one line saying why, never a stack trace. */
+const assertOneClearErrorLine = (run: Finished, pattern: RegExp) => {
+  assert.strictEqual(run.code, 1, run.stderr)
+  const errors = lines(run.stderr).filter((line) => line.startsWith("error:"))
+  assert.strictEqual(errors.length, 1, run.stderr)
+  assert.match(errors[0] ?? "", pattern)
+  assert.notMatch(run.stderr, /^\s+at /m, "no stack trace")
+}
+
+const failing: ReadonlySet<FakeScenario.Name> = new Set(["outage", "quota"])
+
+describe.concurrent("demo CLI", () => {
+  for (const name of FakeScenario.names.filter((name) => !failing.has(name))) {
+    it.live(`scenario ${name}: stdout is exactly the scripted answer`, () =>
+      Effect.gen(function* () {
+        const run = yield* runDemo(["--scenario", name, ...fast])
+        assert.strictEqual(run.code, 0, run.stderr)
+        assert.strictEqual(run.stdout, ModelSource.scriptedAnswer(name))
+        const summary = lines(run.stderr).at(-1) ?? ""
+        assert.match(
+          summary,
+          /^steadystream: \d+ attempts? · \d+ fallbacks? · first token \d+ ms · \d+ chars · ok in/
+        )
+        assert.include(summary, `${[...ModelSource.scriptedAnswer(name)].length} chars`)
+      })
+    )
+  }
+
+  it.live("the default scenario (flaky) shows a rate limit and a mid-answer recovery on stderr", () =>
+    Effect.gen(function* () {
+      const run = yield* runDemo(fast)
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.strictEqual(run.stdout, FakeScenario.defaultText)
+      assert.include(run.stderr, 'scenario "flaky"')
+      assert.match(run.stderr, /↻ rate limited, retrying in 1\.0 s \(attempt 2\/5\)/)
+      assert.match(run.stderr, /↻ connection lost after \d+ chars, continuing in \d+ ms \(attempt 3\/5\)/)
+      assert.match(lines(run.stderr).at(-1) ?? "", /^steadystream: 3 attempts · 0 fallbacks/)
+    })
+  )
+
+  it.live("scenario stall: the idle timeout recovers the stalled answer", () =>
+    Effect.gen(function* () {
+      const run = yield* runDemo(["--scenario", "stall", ...fast])
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.match(run.stderr, /stalled for 1\.0 s after \d+ chars, continuing in/)
+    })
+  )
+
+  it.live("scenario quota: fails at once with one clear line and nothing on stdout", () =>
+    Effect.gen(function* () {
+      const run = yield* runDemo(["--scenario", "quota", ...fast])
+      assertOneClearErrorLine(run, /^error: quota exceeded: .*\(QuotaExceeded\)$/)
+      assert.strictEqual(run.stdout, "")
+      assert.notInclude(run.stderr, "↻", "insufficient_quota is never retried")
+    })
+  )
+
+  it.live("scenario outage: retries, falls back, then fails with one clear line", () =>
+    Effect.gen(function* () {
+      const run = yield* runDemo(["--scenario", "outage", ...fast])
+      assertOneClearErrorLine(run, /^error: server overloaded: .*\(Overloaded\)$/)
+      assert.strictEqual(run.stdout, "")
+      assert.include(run.stderr, "falling back to non-streaming (attempt 5/5)")
+      assert.include(run.stderr, "5 attempts · 1 fallback")
+    })
+  )
+
+  it.live("points at any OpenAI-compatible server with --base-url and --api-key", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeOpenAiServer.make({ apiKey: "sk-right", text: "Hello from elsewhere." })
+      const run = yield* runDemo(["--base-url", server.url, "--api-key", "sk-right", ...fast])
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.strictEqual(run.stdout, "Hello from elsewhere.")
+      assert.include(run.stderr, `answering from ${server.url}`)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a rejected key ends the pre-flight with one clear line, and the key is not shown", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeOpenAiServer.make({ apiKey: "sk-right" })
+      const run = yield* runDemo(["--base-url", server.url, "--api-key", "sk-wrong-secret", ...fast])
+      assertOneClearErrorLine(
+        run,
+        /^error: pre-flight check failed, authentication failed: .*\(AuthenticationFailed\)$/
+      )
+      assert.strictEqual(run.stdout, "")
+      assert.notInclude(run.stderr, "sk-wrong-secret")
+      const requests = yield* server.requests
+      assert.deepStrictEqual(
+        requests.map((request) => request.path),
+        ["/v1/models"],
+        "no chat call after a failed pre-flight"
+      )
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("an unreachable server ends the pre-flight with one clear line", () =>
+    Effect.gen(function* () {
+      const port = yield* closedPort
+      const run = yield* runDemo(["--base-url", `http://127.0.0.1:${port}/v1`, ...fast])
+      assertOneClearErrorLine(
+        run,
+        /^error: pre-flight check failed, connection failed: .*\(ConnectionFailed\)$/
+      )
+      assert.strictEqual(run.stdout, "")
+    })
+  )
+
+  it.live("a bad flag prints usage and exits non-zero", () =>
+    Effect.gen(function* () {
+      const run = yield* runDemo(["--scenario", "nope"])
+      assert.notStrictEqual(run.code, 0)
+      assert.include(run.stderr, 'Invalid value for flag --scenario: "nope"')
+      assert.include(run.stdout, "USAGE")
+      assert.include(run.stdout, "--scenario")
+    })
+  )
+
+  it.live("--help lists every scenario", () =>
+    Effect.gen(function* () {
+      const run = yield* runScript(demo, ["--help"])
+      assert.strictEqual(run.code, 0, run.stderr)
+      for (const name of FakeScenario.names) assert.include(run.stdout, `${name} = `)
+    })
+  )
+})

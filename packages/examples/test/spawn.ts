@@ -1,0 +1,61 @@
+import { spawn } from "node:child_process"
+import * as Net from "node:net"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+
+export interface Finished {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** The environment of the test process without anything that points the examples at a real API. */
+export const cleanEnv = (): NodeJS.ProcessEnv => {
+  const env = { ...process.env }
+  delete env.OPENAI_API_KEY
+  delete env.OPENAI_BASE_URL
+  return env
+}
+
+/**
+ * Runs a script with the running Node (24, type stripping) to completion,
+ * collecting its output; killed if it outlives `timeout` or the scope.
+ */
+export const runScript = (
+  script: string,
+  args: ReadonlyArray<string>,
+  timeout: Duration.Input = "20 seconds"
+) =>
+  Effect.callback<Finished>((resume) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: cleanEnv()
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (data: string) => {
+      stdout += data
+    })
+    child.stderr.setEncoding("utf8").on("data", (data: string) => {
+      stderr += data
+    })
+    child.on("close", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+    return Effect.sync(() => {
+      child.kill("SIGKILL")
+    })
+  }).pipe(
+    Effect.timeoutOrElse({
+      duration: timeout,
+      orElse: () =>
+        Effect.die(new Error(`${script} ${args.join(" ")} did not finish within ${String(timeout)}`))
+    })
+  )
+
+/** A local port nothing listens on: bound, then released. */
+export const closedPort = Effect.callback<number>((resume) => {
+  const server = Net.createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address() as Net.AddressInfo
+    server.close(() => resume(Effect.succeed(address.port)))
+  })
+})
