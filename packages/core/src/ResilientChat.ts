@@ -74,6 +74,22 @@ const sameTarget = (a: Attempt.Target) => (b: Attempt.Target) =>
 const bufferSize = 16
 
 /**
+ * A call that ends with `StreamTruncated` reports all the text the consumer
+ * received, not only the part its last attempt (a continuation) delivered.
+ */
+const withDelivered = (error: ChatError, delivered: Delivery.Delivered): ChatError =>
+  error._tag === "StreamTruncated" && error.delivered !== delivered.text
+    ? new StreamTruncated({
+        provider: error.provider,
+        model: error.model,
+        message: error.message,
+        ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+        ...(error.status === undefined ? {} : { status: error.status }),
+        delivered: delivered.text
+      })
+    : error
+
+/**
  * Builds the service from the current `ChatModel`, `ResponseCache` and
  * `CircuitBreakerStore`.
  *
@@ -248,7 +264,7 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
         yield* Effect.sleep(decision.delay)
       }
     }
-    return yield* Effect.fail(lastError as ChatError)
+    return yield* Effect.fail(withDelivered(lastError as ChatError, delivered))
   })
 
   const events = (request: ChatRequest.ChatRequest): Stream.Stream<StreamEvent, ChatError> =>

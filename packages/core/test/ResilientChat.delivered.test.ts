@@ -1,0 +1,62 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Stream from "effect/Stream"
+import { TestClock } from "effect/testing"
+import * as ChatError from "../src/ChatError.ts"
+import * as ChatRequest from "../src/ChatRequest.ts"
+import * as ResilientChat from "../src/ResilientChat.ts"
+import type * as StreamEvent from "../src/StreamEvent.ts"
+import * as ScriptedChatModel from "../src/testing/ScriptedChatModel.ts"
+
+const answer = "The quick brown fox jumps over the lazy dog"
+const request: ChatRequest.ChatRequest = { model: "m", messages: [{ role: "user", content: "hi" }] }
+
+describe("ResilientChat: the final StreamTruncated", () => {
+  it.effect("carries all the delivered text, not only the last continuation's part", () =>
+    Effect.gen(function* () {
+      // Every call delivers 8 more characters of the remainder, then breaks, reporting (as
+      // adapters do) only what it delivered itself.
+      const script: ScriptedChatModel.Script = (call) => {
+        const prefix = ChatRequest.assistantPrefix(call.request) ?? ""
+        const part = answer.slice(prefix.length, prefix.length + 8)
+        const cut = new ChatError.StreamTruncated({
+          provider: "scripted",
+          model: "m",
+          message: "connection reset",
+          delivered: part
+        })
+        return ScriptedChatModel.stream(ScriptedChatModel.textEvents(part, { chunkSize: 4 }), {
+          failAt: { index: 2, error: cut }
+        })
+      }
+      const layer = ResilientChat.layer({
+        retry: { maxRetries: 2, jitter: false },
+        fallback: [],
+        circuitBreaker: false
+      }).pipe(Layer.provideMerge(ScriptedChatModel.layer({ script })))
+      const exit = yield* Effect.gen(function* () {
+        const chat = yield* ResilientChat.ResilientChat
+        const events: Array<StreamEvent.StreamEvent> = []
+        const fiber = yield* chat.stream(request).pipe(
+          Stream.runForEach((event) => Effect.sync(() => events.push(event))),
+          Effect.exit,
+          Effect.forkChild
+        )
+        yield* TestClock.adjust("1 minute")
+        return { exit: yield* Fiber.join(fiber), events }
+      }).pipe(Effect.provide(Layer.merge(layer, Logger.layer([]))))
+      const received = exit.events.flatMap((e) => (e.type === "text-delta" ? [e.delta] : [])).join("")
+      assert.strictEqual(received, answer.slice(0, 24))
+      assert.isTrue(Exit.isFailure(exit.exit))
+      if (Exit.isFailure(exit.exit)) {
+        const error = exit.exit.cause.reasons.find((r) => r._tag === "Fail")?.error
+        assert.strictEqual(error?._tag, "StreamTruncated")
+        if (error?._tag === "StreamTruncated") assert.strictEqual(error.delivered, received)
+      }
+    })
+  )
+})
