@@ -90,6 +90,10 @@ export const reason = (error: ChatError.ChatError): string => {
   }
 }
 
+/** A failure in one line: the reason in words, the first line of its message, and its tag. */
+export const explain = (error: ChatError.ChatError): string =>
+  `${reason(error)}: ${error.message.split("\n")[0]} (${error._tag})`
+
 /**
  * The status message for a recovery event (given the progress *before* it),
  * or undefined for content events. `maxAttempts` is shown as "attempt n/max".

@@ -16,7 +16,7 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { type ChatError, ResilientChat } from "@steadystream/core"
+import { ResilientChat } from "@steadystream/core"
 import { OpenAiChatModel } from "@steadystream/openai-adapter"
 import * as Clock from "effect/Clock"
 import { Argument, Command } from "effect/cli"
@@ -54,10 +54,6 @@ const exitWithFailure = Effect.sync(() => {
   process.exitCode = 1
 })
 
-/** One line for a failure: the reason in words, the error's own message, and its tag. */
-export const describeError = (error: ChatError.ChatError): string =>
-  `${Progress.reason(error)}: ${error.message.split("\n")[0]} (${error._tag})`
-
 const command = Command.make("demo", { prompt, ...Flags.source, ...Flags.policy }, (flags) =>
   Effect.gen(function* () {
     const out = makeStderr()
@@ -70,7 +66,7 @@ const command = Command.make("demo", { prompt, ...Flags.source, ...Flags.policy 
       Effect.map(() => true),
       Effect.catch((error) =>
         Effect.sync(() => {
-          out.line(`error: pre-flight check failed, ${describeError(error)}`)
+          out.line(`error: pre-flight check failed, ${Progress.explain(error)}`)
           return false
         })
       )
@@ -95,7 +91,7 @@ const command = Command.make("demo", { prompt, ...Flags.source, ...Flags.policy 
         )
       const now = yield* Clock.currentTimeMillis
       out.line(`steadystream: ${Progress.summary(progress, now, result)}`)
-      if (result !== undefined) out.line(`error: ${describeError(result)}`)
+      if (result !== undefined) out.line(`error: ${Progress.explain(result)}`)
       return result === undefined
     })
 

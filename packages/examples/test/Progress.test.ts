@@ -77,4 +77,13 @@ describe("Progress", () => {
       ["no first token after 30.0 s", "stalled for 30.0 s", "out of time after 30.0 s"]
     )
   })
+
+  it("explains a failure in one line", () => {
+    assert.strictEqual(
+      Progress.explain(
+        new ChatError.QuotaExceeded({ ...base, message: "You exceeded your quota.\nSee billing." })
+      ),
+      "quota exceeded: You exceeded your quota. (QuotaExceeded)"
+    )
+  })
 })

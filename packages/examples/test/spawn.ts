@@ -59,3 +59,45 @@ export const closedPort = Effect.callback<number>((resume) => {
     server.close(() => resume(Effect.succeed(address.port)))
   })
 })
+
+/**
+ * Starts a long-running script and waits (bounded) until its stdout matches
+ * `ready`; the match's first group is returned. Killed when the scope closes.
+ */
+export const startScript = (script: string, args: ReadonlyArray<string>, ready: RegExp) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const child = spawn(process.execPath, [script, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: cleanEnv()
+      })
+      const output = { stdout: "", stderr: "" }
+      child.stdout.setEncoding("utf8").on("data", (data: string) => {
+        output.stdout += data
+      })
+      child.stderr.setEncoding("utf8").on("data", (data: string) => {
+        output.stderr += data
+      })
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+      return { child, output, exited }
+    }),
+    ({ child, exited }) =>
+      Effect.promise(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM")
+        return exited
+      })
+  ).pipe(
+    Effect.flatMap((started) =>
+      Effect.callback<string, Error>((resume) => {
+        const check = () => {
+          const match = ready.exec(started.output.stdout)
+          if (match !== null) resume(Effect.succeed(match[1] ?? match[0]))
+        }
+        started.child.stdout.on("data", check)
+        started.child.on("exit", (code) =>
+          resume(Effect.fail(new Error(`exited with ${code} before ready: ${started.output.stderr}`)))
+        )
+        check()
+      }).pipe(Effect.timeout("15 seconds"), Effect.orDie)
+    )
+  )

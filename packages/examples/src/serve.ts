@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * Runs the Effect backend example: the page at `/`, the SSE chat endpoint at
+ * `/api/chat`, Prometheus metrics at `/metrics`.
+ *
+ * ```sh
+ * pnpm serve                         # embedded fake server, scenario "flaky", http://127.0.0.1:3000
+ * pnpm serve --port 8080 --scenario stall --idle-timeout 3s
+ * OPENAI_API_KEY=sk-… pnpm serve     # the real API
+ * ```
+ *
+ * Prints `SteadyStream example listening on http://…` once it accepts
+ * connections. A rejected key or an unreachable server ends it at start-up
+ * with one line and exit code 1.
+ */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { ResilientChat } from "@steadystream/core"
+import { OpenAiChatModel } from "@steadystream/openai-adapter"
+import * as Context from "effect/Context"
+import { Command, Flag } from "effect/cli"
+import * as Effect from "effect/Effect"
+import { HttpServer } from "effect/http"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as References from "effect/References"
+import * as ChatServer from "./ChatServer.ts"
+import * as Flags from "./Flags.ts"
+import * as ModelSource from "./ModelSource.ts"
+import * as Progress from "./Progress.ts"
+
+const port = Flag.Int("port").pipe(
+  Flag.filter(
+    (n) => n >= 0 && n <= 65_535,
+    (n) => `Expected a port between 0 and 65535, got ${n}`
+  ),
+  Flag.withDefault(3000),
+  Flag.withDescription("The port to listen on (0 picks a free one; default 3000).")
+)
+const host = Flag.String("host").pipe(
+  Flag.withDefault("127.0.0.1"),
+  Flag.withDescription("The address to bind (default 127.0.0.1).")
+)
+
+const command = Command.make("serve", { port, host, ...Flags.source, ...Flags.policy }, (flags) =>
+  Effect.gen(function* () {
+    const source = yield* ModelSource.make(yield* Flags.sourceOptions(flags))
+    const { policy, maxAttempts } = Flags.toPolicy(flags)
+    const started = Effect.gen(function* () {
+      const model = yield* Layer.build(source.layer)
+      yield* OpenAiChatModel.preflight.pipe(Effect.provide(model))
+      const app = ChatServer.layer({
+        port: flags.port,
+        host: flags.host,
+        model: source.model,
+        maxAttempts,
+        source: source.description
+      }).pipe(Layer.provide(ResilientChat.layer(policy)), Layer.provide(Layer.succeedContext(model)))
+      const { address } = Context.get(yield* Layer.build(app), HttpServer.HttpServer)
+      const url = HttpServer.formatAddress(address)
+      yield* Effect.sync(() => {
+        process.stdout.write(`SteadyStream example listening on ${url}\n`)
+        process.stderr.write(`answering from ${source.description}\n`)
+      })
+      return yield* Effect.never
+    })
+    yield* started.pipe(
+      Effect.catchTags({
+        ServeError: (error) => Effect.fail(`cannot listen on ${flags.host}:${flags.port}: ${error.message}`)
+      }),
+      Effect.catch((error) =>
+        Effect.fail(typeof error === "string" ? error : `pre-flight check failed, ${Progress.explain(error)}`)
+      ),
+      Effect.catch((message) =>
+        Effect.sync(() => {
+          process.stderr.write(`error: ${message}\n`)
+          process.exitCode = 1
+        })
+      )
+    )
+  }).pipe(Effect.scoped)
+).pipe(
+  Command.withDescription(
+    "Serves a page that streams a resilient answer and shows recovery live, with Prometheus metrics at " +
+      "/metrics. Without OPENAI_API_KEY (or --api-key / --base-url) it answers from an embedded fake " +
+      "OpenAI server that injects faults."
+  )
+)
+
+Command.run(command, { version: "0.1.0" }).pipe(
+  Effect.provideService(References.MinimumLogLevel, "Error"),
+  Effect.provideService(Logger.LogToStderr, true),
+  Effect.provide(NodeServices.layer),
+  NodeRuntime.runMain
+)

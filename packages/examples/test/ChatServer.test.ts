@@ -1,0 +1,102 @@
+import { assert, describe, it } from "@effect/vitest"
+import { ChatError } from "@steadystream/core"
+import { FakeScenario } from "@steadystream/openai-adapter/testing"
+import * as Effect from "effect/Effect"
+import { get, parseSse, post, startExample } from "./example.ts"
+
+const textOf = (frames: ReturnType<typeof parseSse>) =>
+  frames
+    .filter(([name]) => name === "text-delta")
+    .map(([, data]) => data.delta)
+    .join("")
+
+describe("ChatServer", () => {
+  it.live(
+    "re-streams a recovered answer as SSE: exactly the text, the recovery with its status, a summary",
+    () =>
+      Effect.gen(function* () {
+        const { url } = yield* startExample(FakeScenario.named.flaky)
+        const response = yield* post(`${url}/api/chat`, JSON.stringify({ prompt: "Tell me about the sea" }))
+        assert.strictEqual(response.status, 200)
+        assert.strictEqual(response.type, "text/event-stream")
+        const frames = parseSse(response.text)
+        assert.strictEqual(textOf(frames), FakeScenario.defaultText)
+        const recoveries = frames.filter(([name]) => name === "retrying").map(([, data]) => data)
+        assert.deepStrictEqual(
+          recoveries.map((data) => (data.error as { _tag: string })._tag),
+          ["RateLimited", "StreamTruncated"]
+        )
+        assert.strictEqual(recoveries[0]?.status, "rate limited, retrying in 1.0 s (attempt 2/5)")
+        assert.match(
+          String(recoveries[1]?.status),
+          /^connection lost after \d+ chars, continuing in \d+ ms \(attempt 3\/5\)$/
+        )
+        assert.strictEqual(recoveries[0]?.delay, 1000)
+        assert.deepStrictEqual(
+          frames.slice(-2).map(([name]) => name),
+          ["finish", "summary"]
+        )
+        assert.match(String(frames.at(-1)?.[1].summary), /^3 attempts · 0 fallbacks · .* · 129 chars · ok in/)
+      }).pipe(Effect.scoped)
+  )
+
+  it.live("accepts a whole conversation", () =>
+    Effect.gen(function* () {
+      const { url, fake } = yield* startExample({ text: "Yes." })
+      const messages = [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "Is the sea big?" }
+      ]
+      const response = yield* post(`${url}/api/chat`, JSON.stringify({ messages }))
+      assert.strictEqual(textOf(parseSse(response.text)), "Yes.")
+      const requests = yield* fake.requests
+      const chat = requests.find((request) => request.path === "/v1/chat/completions")
+      assert.deepStrictEqual((chat?.body as { messages?: unknown } | undefined)?.messages, messages)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("ends a failed call with an error frame that decodes to the typed ChatError", () =>
+    Effect.gen(function* () {
+      const { url } = yield* startExample(FakeScenario.named.quota)
+      const frames = parseSse((yield* post(`${url}/api/chat`, JSON.stringify({ prompt: "hi" }))).text)
+      assert.deepStrictEqual(
+        frames.map(([name]) => name),
+        ["error", "summary"]
+      )
+      const error = ChatError.decode(frames[0]?.[1].error)
+      assert.strictEqual(error._tag, "QuotaExceeded")
+      assert.match(String(frames[0]?.[1].message), /^quota exceeded: /)
+      assert.include(String(frames[1]?.[1].summary), "failed: QuotaExceeded")
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("rejects a body that is neither a prompt nor messages with 400", () =>
+    Effect.gen(function* () {
+      const { url } = yield* startExample({})
+      for (const body of [
+        "not json",
+        "{}",
+        JSON.stringify({ prompt: "" }),
+        JSON.stringify({ messages: [] })
+      ]) {
+        const response = yield* post(`${url}/api/chat`, body)
+        assert.strictEqual(response.status, 400, body)
+        assert.include(response.text, "Expected JSON")
+      }
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("serves the page and Prometheus metrics", () =>
+    Effect.gen(function* () {
+      const { url } = yield* startExample({})
+      const page = yield* get(`${url}/`)
+      assert.strictEqual(page.status, 200)
+      assert.include(page.text, '<form id="ask">')
+      assert.notMatch(page.text, /<(script|link|img)[^>]+(src|href)=/, "no external assets")
+      yield* post(`${url}/api/chat`, JSON.stringify({ prompt: "hi" }))
+      const metrics = yield* get(`${url}/metrics`)
+      assert.strictEqual(metrics.status, 200)
+      assert.match(metrics.text, /^steadystream_requests_total\{.*\} \d+$/m)
+    }).pipe(Effect.scoped)
+  )
+})

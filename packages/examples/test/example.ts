@@ -1,0 +1,60 @@
+import { type ResiliencePolicy, ResilientChat } from "@steadystream/core"
+import { OpenAiChatModel } from "@steadystream/openai-adapter"
+import { FakeOpenAiServer } from "@steadystream/openai-adapter/testing"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import { HttpServer } from "effect/http"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as ChatServer from "../src/ChatServer.ts"
+
+/**
+ * Starts the backend example in-process on a free port, answering from a
+ * fake OpenAI server that plays `scenario`; both stop with the scope.
+ */
+export const startExample = (
+  scenario: FakeOpenAiServer.Options,
+  policy: ResiliencePolicy.ResiliencePolicy = { retry: { baseDelay: "20 millis" } },
+  source = "a test fake server"
+) =>
+  Effect.gen(function* () {
+    const fake = yield* FakeOpenAiServer.make(scenario)
+    const model = OpenAiChatModel.layer({ apiKey: Redacted.make("sk-test"), baseURL: fake.url })
+    const app = ChatServer.layer({ port: 0, model: "gpt-fake", maxAttempts: 5, source }).pipe(
+      Layer.provide(ResilientChat.layer(policy)),
+      Layer.provide(model)
+    )
+    const { address } = Context.get(yield* Layer.build(app), HttpServer.HttpServer)
+    return { url: HttpServer.formatAddress(address), fake }
+  })
+
+/** Parses a `text/event-stream` body into `[event, data]` pairs. */
+export const parseSse = (body: string): ReadonlyArray<readonly [string, Record<string, unknown>]> =>
+  body
+    .split("\n\n")
+    .filter((block) => block.trim().length > 0)
+    .map((block) => {
+      let name = "message"
+      let data = ""
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event: ")) name = line.slice(7)
+        else if (line.startsWith("data: ")) data += line.slice(6)
+      }
+      return [name, JSON.parse(data) as Record<string, unknown>] as const
+    })
+
+export const post = (url: string, body: string) =>
+  Effect.promise(() =>
+    fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body }).then(
+      async (response) => ({
+        status: response.status,
+        type: response.headers.get("content-type"),
+        text: await response.text()
+      })
+    )
+  )
+
+export const get = (url: string) =>
+  Effect.promise(() =>
+    fetch(url).then(async (response) => ({ status: response.status, text: await response.text() }))
+  )

@@ -1,0 +1,51 @@
+import { fileURLToPath } from "node:url"
+import { assert, describe, it } from "@effect/vitest"
+import { FakeOpenAiServer, FakeScenario } from "@steadystream/openai-adapter/testing"
+import * as Effect from "effect/Effect"
+import { get, parseSse, post } from "./example.ts"
+import { runScript, startScript } from "./spawn.ts"
+
+const serve = fileURLToPath(new URL("../src/serve.ts", import.meta.url))
+const fast = ["--port", "0", "--base-delay", "20ms", "--fake-delay", "0ms"]
+
+describe.concurrent("serve CLI", () => {
+  it.live("prints its URL and serves the page, the chat stream and metrics (default scenario: flaky)", () =>
+    Effect.gen(function* () {
+      const url = yield* startScript(serve, fast, /listening on (http:\/\/\S+)/)
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
+      assert.include((yield* get(`${url}/`)).text, "SteadyStream")
+      const frames = parseSse((yield* post(`${url}/api/chat`, JSON.stringify({ prompt: "hi" }))).text)
+      const text = frames.filter(([name]) => name === "text-delta").map(([, data]) => data.delta)
+      assert.strictEqual(text.join(""), FakeScenario.defaultText)
+      assert.deepStrictEqual(
+        frames
+          .filter(([name]) => name === "retrying")
+          .map(([, data]) => (data.error as { _tag: string })._tag),
+        ["RateLimited", "StreamTruncated"]
+      )
+      assert.include((yield* get(`${url}/metrics`)).text, "steadystream_requests_total")
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a rejected key stops it at start-up with one clear line", () =>
+    Effect.gen(function* () {
+      const fake = yield* FakeOpenAiServer.make({ apiKey: "sk-right" })
+      const run = yield* runScript(serve, [...fast, "--base-url", fake.url, "--api-key", "sk-wrong"])
+      assert.strictEqual(run.code, 1, run.stderr)
+      assert.strictEqual(run.stdout, "")
+      assert.match(
+        run.stderr,
+        /^error: pre-flight check failed, authentication failed: .*\(AuthenticationFailed\)\n$/m
+      )
+      assert.notMatch(run.stderr, /^\s+at /m)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a bad port prints usage and exits non-zero", () =>
+    Effect.gen(function* () {
+      const run = yield* runScript(serve, ["--port", "70000"])
+      assert.notStrictEqual(run.code, 0)
+      assert.include(run.stderr, "Expected a port between 0 and 65535, got 70000")
+    })
+  )
+})
