@@ -24,12 +24,13 @@ export const cleanEnv = (): NodeJS.ProcessEnv => {
 export const runScript = (
   script: string,
   args: ReadonlyArray<string>,
-  timeout: Duration.Input = "20 seconds"
+  timeout: Duration.Input = "20 seconds",
+  env: NodeJS.ProcessEnv = {}
 ) =>
   Effect.callback<Finished>((resume) => {
     const child = spawn(process.execPath, [script, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: cleanEnv()
+      env: { ...cleanEnv(), ...env }
     })
     let stdout = ""
     let stderr = ""
