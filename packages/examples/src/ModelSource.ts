@@ -29,8 +29,6 @@ export interface Source {
   readonly model: string
   /** Where the answers come from, in one line for people. */
   readonly description: string
-  /** With the embedded fake server: the answer it is scripted to give. */
-  readonly scriptedAnswer: string | undefined
 }
 
 /** The model asked for when talking to the real API without `--model`. */
@@ -91,8 +89,7 @@ export const make = (options: Options): Effect.Effect<Source, never, Scope.Scope
       return {
         layer: OpenAiChatModel.layer({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) }),
         model: Option.getOrElse(options.model, () => defaultModel),
-        description: baseURL ?? "the OpenAI API",
-        scriptedAnswer: undefined
+        description: baseURL ?? "the OpenAI API"
       }
     }
     const server = yield* FakeOpenAiServer.make(scenario(options.scenario, options.fakeDelay)).pipe(
@@ -101,7 +98,6 @@ export const make = (options: Options): Effect.Effect<Source, never, Scope.Scope
     return {
       layer: OpenAiChatModel.layer({ apiKey: Redacted.make("sk-fake"), baseURL: server.url }),
       model: Option.getOrElse(options.model, () => "gpt-fake"),
-      description: `the embedded fake OpenAI server, scenario "${options.scenario}": ${scenarioHelp[options.scenario]}`,
-      scriptedAnswer: scriptedAnswer(options.scenario)
+      description: `the embedded fake OpenAI server, scenario "${options.scenario}": ${scenarioHelp[options.scenario]}`
     }
   })
