@@ -179,7 +179,7 @@ const causeChain = (error: unknown): string => {
     )
     current = current.cause
   }
-  return parts.join(": ")
+  return parts.map((part, i) => (i < parts.length - 1 ? part.replace(/\.$/, "") : part)).join(": ")
 }
 
 /**
