@@ -119,6 +119,9 @@ const withDelivered = (error: ChatError, delivered: Delivery.Delivered): ChatErr
  *   attempt and any backoff wait: nothing outlives the stream.
  * - Only answers that came from a model are written to the cache (never a
  *   static answer), and only when the chain has a `cached` step.
+ * - Every retry and fallback is also logged at warning level. Effect's
+ *   default logger writes to stdout: a CLI whose stdout is the answer should
+ *   provide `Logger.LogToStderr` (or its own logger).
  * - Every call is observed by `ChatTelemetry` (metrics, a span with the GenAI
  *   attributes, and the `ErrorRateMonitor` when one is in the context).
  *
