@@ -27,7 +27,7 @@ const gap = 6
 
 export const render = (title: string, subtitle: string, panels: ReadonlyArray<Panel>): string => {
   const out: Array<string> = []
-  let y = 56
+  let y = 74
   for (const panel of panels) {
     out.push(`<text x="16" y="${y}" class="panel">${escapeXml(panel.title)}</text>`)
     y += 10

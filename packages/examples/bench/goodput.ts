@@ -17,6 +17,8 @@ export interface ClientGoodput {
   readonly duplicatedChars: number
   readonly lostChars: number
   readonly failed: number
+  /** Requests that reported success with a wrong text (silent truncation or repetition). */
+  readonly silentlyWrong: number
   /** Failed requests by error (`_tag` or constructor name). */
   readonly errors: Record<string, number>
   readonly seconds: number
@@ -143,6 +145,7 @@ const runOne = (
             duplicatedChars: outcomes.reduce((sum, o) => sum + o.duplicated, 0),
             lostChars: outcomes.reduce((sum, o) => sum + o.lost, 0),
             failed: outcomes.filter((o) => !o.ok).length,
+            silentlyWrong: outcomes.filter((o) => o.ok && o.printed !== expected).length,
             errors: outcomes.reduce<Record<string, number>>((counts, o) => {
               if (o.error !== undefined) counts[o.error] = (counts[o.error] ?? 0) + 1
               return counts
