@@ -273,7 +273,11 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
   const events = (request: ChatRequest.ChatRequest): Stream.Stream<StreamEvent, ChatError> =>
     Stream.callback<StreamEvent, ChatError>(
       (queue) =>
-        run(request, (event) => Effect.asVoid(Queue.offer(queue, event))).pipe(
+        run(request, (events) =>
+          "type" in events
+            ? Effect.asVoid(Queue.offer(queue, events))
+            : Effect.asVoid(Queue.offerAll(queue, events))
+        ).pipe(
           Effect.timeoutOrElse({
             duration: total,
             orElse: () =>

@@ -6,6 +6,7 @@
  *
  * @internal
  */
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Pull from "effect/Pull"
@@ -17,7 +18,8 @@ import type { ChatRequest } from "../ChatRequest.ts"
 import type { Finish, StreamEvent } from "../StreamEvent.ts"
 import * as Delivery from "./Delivery.ts"
 
-export type Emit = (event: StreamEvent) => Effect.Effect<void>
+/** Hands events to the consumer: one, or a batch (one handoff for a whole pulled chunk). */
+export type Emit = (event: StreamEvent | ReadonlyArray<StreamEvent>) => Effect.Effect<void>
 
 /** A model to call: the service, the model name, and the circuit breaker key. */
 export interface Target {
@@ -38,6 +40,13 @@ const sourceOf = (target: Target): Source => ({ provider: target.service.provide
 const truncated = (source: Source, delivered: Delivery.Delivered, message: string) =>
   new StreamTruncated({ provider: source.provider, model: source.model, message, delivered: delivered.text })
 
+const diverged = (source: Source, delivered: Delivery.Delivered, result: Delivery.Diverged) =>
+  truncated(
+    source,
+    delivered,
+    `Recovery diverged: tool call ${result.index} does not replay what was delivered`
+  )
+
 const emitTool = (
   source: Source,
   delivered: Delivery.Delivered,
@@ -47,13 +56,7 @@ const emitTool = (
   result === undefined
     ? Effect.void
     : result instanceof Delivery.Diverged
-      ? Effect.fail(
-          truncated(
-            source,
-            delivered,
-            `Recovery diverged: tool call ${result.index} does not replay what was delivered`
-          )
-        )
+      ? Effect.fail(diverged(source, delivered, result))
       : emit(result)
 
 const emitText = (text: string, emit: Emit): Effect.Effect<void> =>
@@ -63,6 +66,10 @@ const emitText = (text: string, emit: Emit): Effect.Effect<void> =>
  * Streams one attempt. The stream's first event must come within
  * `firstToken`, each next one within `idle`; a stream that ends without a
  * `finish` event is a `StreamTruncated` error.
+ *
+ * This is the hot loop: one deadline (a plain number) is moved on each pulled
+ * chunk and watched by a single timer fiber, instead of arming a timer per
+ * chunk; the content of a whole pulled chunk is handed over in one batch.
  */
 export const streamed = (
   target: Target,
@@ -77,41 +84,68 @@ export const streamed = (
 ): Effect.Effect<Finish, ChatError> =>
   Effect.scoped(
     Effect.gen(function* () {
+      const clock = yield* Clock.Clock
       const filter = Delivery.attempt(delivered, options.minOverlap)
       const pull = yield* Stream.toPull(target.service.stream(request))
-      const timeout = (phase: TimeoutPhase, duration: Duration.Duration) =>
-        new Timeout({
-          provider: target.service.provider,
-          model: target.model,
-          phase,
-          timeout: duration,
-          message: `No ${phase === "first-token" ? "first event" : "event"} within ${Duration.format(duration)}`
-        })
-      let first = true
-      while (true) {
-        const [phase, duration] = first
-          ? (["first-token", options.firstToken] as const)
-          : (["idle", options.idle] as const)
-        const chunk = yield* pull.pipe(
-          Pull.catchDone(() => Effect.succeed(undefined)),
-          Effect.timeoutOrElse({ duration, orElse: () => Effect.fail(timeout(phase, duration)) })
-        )
-        if (chunk === undefined) {
-          return yield* Effect.fail(
-            truncated(sourceOf(target), delivered, "The stream ended without a finish event")
-          )
-        }
-        first = false
-        for (const event of chunk) {
-          if (event.type === "text-delta") yield* emitText(filter.text(event.delta), emit)
-          else if (event.type === "tool-call-delta")
-            yield* emitTool(sourceOf(target), delivered, filter.tool(event), emit)
-          else {
-            yield* emitText(filter.flush(), emit)
-            return event
+      const idleMillis = Duration.toMillis(options.idle)
+      let phase: TimeoutPhase = "first-token"
+      let deadline = clock.currentTimeMillisUnsafe() + Duration.toMillis(options.firstToken)
+
+      const watchdog = Effect.gen(function* () {
+        while (true) {
+          const left = deadline - clock.currentTimeMillisUnsafe()
+          if (left <= 0) {
+            const duration = phase === "first-token" ? options.firstToken : options.idle
+            return yield* Effect.fail(
+              new Timeout({
+                provider: target.service.provider,
+                model: target.model,
+                phase,
+                timeout: duration,
+                message: `No ${phase === "first-token" ? "first event" : "event"} within ${Duration.format(duration)}`
+              })
+            )
           }
+          // The deadline only moves later, except once: from first-token to the (shorter) idle one after
+          // the first chunk. Waking at least every `idle` catches that too, and exactly on time.
+          yield* Effect.sleep(Duration.millis(Math.min(left, idleMillis)))
         }
-      }
+      })
+
+      const read = Effect.gen(function* () {
+        const out: Array<StreamEvent> = []
+        while (true) {
+          const chunk = yield* Pull.catchDone(pull, () => Effect.succeed(undefined))
+          if (chunk === undefined) {
+            return yield* Effect.fail(
+              truncated(sourceOf(target), delivered, "The stream ended without a finish event")
+            )
+          }
+          phase = "idle"
+          deadline = clock.currentTimeMillisUnsafe() + idleMillis
+          for (const event of chunk) {
+            if (event.type === "text-delta") {
+              const text = filter.text(event.delta)
+              if (text !== "") out.push({ type: "text-delta", delta: text })
+            } else if (event.type === "tool-call-delta") {
+              const tool = filter.tool(event)
+              if (tool instanceof Delivery.Diverged) {
+                if (out.length > 0) yield* emit(out.splice(0))
+                return yield* Effect.fail(diverged(sourceOf(target), delivered, tool))
+              }
+              if (tool !== undefined) out.push(tool)
+            } else {
+              const text = filter.flush()
+              if (text !== "") out.push({ type: "text-delta", delta: text })
+              if (out.length > 0) yield* emit(out.splice(0))
+              return event
+            }
+          }
+          if (out.length > 0) yield* emit(out.splice(0))
+        }
+      })
+
+      return yield* Effect.raceFirst(read, watchdog)
     })
   )
 

@@ -1,0 +1,65 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import { TestClock } from "effect/testing"
+import * as ChatRequest from "../src/ChatRequest.ts"
+import * as ResilientChat from "../src/ResilientChat.ts"
+import type * as StreamEvent from "../src/StreamEvent.ts"
+import * as ScriptedChatModel from "../src/testing/ScriptedChatModel.ts"
+
+const request: ChatRequest.ChatRequest = { model: "m", messages: [{ role: "user", content: "hi" }] }
+
+describe("ResilientChat timeouts", () => {
+  // The idle deadline after the first chunk is earlier than the first-token deadline it replaces.
+  it.effect(
+    "an idle deadline shorter than the first-token one fires on time, not at the first-token one",
+    () =>
+      Effect.gen(function* () {
+        const chat = yield* ResilientChat.ResilientChat
+        const seen: Array<readonly [number, StreamEvent.StreamEvent["type"]]> = []
+        let now = 0
+        const fiber = yield* chat.stream(request).pipe(
+          Stream.runForEach((event) => Effect.sync(() => seen.push([now, event.type]))),
+          Effect.forkChild
+        )
+        yield* Effect.yieldNow
+        while (now < 5_000) {
+          now += 100 // events seen during this step happened by `now`
+          yield* TestClock.adjust("100 millis")
+        }
+        yield* Fiber.join(fiber)
+        // first chunk at 100 ms, then a stall: idle 1 s → retry at 1.1 s, 200 ms backoff, the continuation
+        // (100 ms per event) delivers the rest
+        assert.deepStrictEqual(
+          seen.map(([at, type]) => `${type}@${at}`),
+          ["text-delta@100", "retrying@1100", "text-delta@1400", "finish@1500"]
+        )
+      }).pipe(
+        Effect.provide(
+          ResilientChat.layer({
+            retry: { jitter: false, baseDelay: "200 millis" },
+            timeouts: { firstToken: "30 seconds", idle: "1 second" }
+          }).pipe(
+            Layer.provide(
+              ScriptedChatModel.layer({
+                script: (call) =>
+                  call.index === 0
+                    ? ScriptedChatModel.stream(ScriptedChatModel.textEvents(["Hello, ", "world"]), {
+                        stallAt: 1,
+                        delay: "100 millis"
+                      })
+                    : ScriptedChatModel.stream(
+                        ScriptedChatModel.textEvents([
+                          "Hello, world".slice(ChatRequest.assistantPrefix(call.request)?.length ?? 0)
+                        ]),
+                        { delay: "100 millis" }
+                      )
+              })
+            )
+          )
+        )
+      )
+  )
+})
