@@ -22,11 +22,11 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { _iterSSEMessages, type ServerSentEvent } from "openai/core/streaming"
 import type { ChatCompletionChunk } from "openai/resources/chat/completions"
 import * as Chunks from "./internal/chunks.ts"
 import * as Errors from "./internal/errors.ts"
 import * as Params from "./internal/params.ts"
+import * as Sse from "./internal/sse.ts"
 import * as OpenAiClient from "./OpenAiClient.ts"
 
 /**
@@ -53,55 +53,76 @@ const errorContext = (service: OpenAiClient.Service, model: string, requestId?: 
 })
 
 /**
- * Reads one streaming response: SSE events → batches of model events.
- * Throws `END` after the finish event, a `ChatError` for a truncated or
- * failed stream.
+ * Reads one streaming response: each read of the body → the model events of
+ * every SSE frame it completes, in one batch. Throws `END` after the finish
+ * event, a `ChatError` for a truncated or failed stream.
  */
-const makeReader = (
-  events: AsyncGenerator<ServerSentEvent, void, unknown>,
-  context: Errors.Context,
-  state: Chunks.State
-) => {
+const makeReader = (body: ReadableStream<Uint8Array>, context: Errors.Context, state: Chunks.State) => {
+  const reader = body.getReader()
+  const decoder = Sse.make()
+  const frames: Array<Sse.Event> = []
   let finished = false
+  let ended = false
+  // An error found after some events of the same read: those events go first, the error next time.
+  let failure: { readonly error: unknown } | undefined
   const truncated = (why: string) => Errors.fromUnknown(new Error(why), context, state.delivered, Date.now())
+
+  /** The events of the decoded frames, up to and including the finish at `[DONE]`. */
+  const drain = (out: Array<ModelEvent.ModelEvent>) => {
+    for (const frame of frames) {
+      const data = frame.data
+      if (data === "[DONE]") {
+        finished = true
+        void reader.cancel().catch(() => undefined)
+        const raw = state.rawReason
+        if (raw === undefined) throw truncated("[DONE] arrived without a finish reason")
+        if (raw === "content_filter" && state.delivered.length === 0 && !state.toolCalls) {
+          throw Errors.fromInBand(
+            { message: "The answer was blocked by the content filter", code: "content_filter" },
+            context
+          )
+        }
+        out.push(Chunks.finishEvent(state, raw))
+        break
+      }
+      if (data.length === 0) continue
+      const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: unknown }
+      if (frame.event === "error") throw Errors.fromInBand(chunk.error ?? chunk, context)
+      if (chunk.error !== undefined && chunk.error !== null) throw Errors.fromInBand(chunk.error, context)
+      Chunks.mapChunk(chunk, state, out)
+    }
+    frames.length = 0
+  }
+
   return {
     get finished() {
       return finished
     },
     next: async (): Promise<Arr.NonEmptyReadonlyArray<ModelEvent.ModelEvent>> => {
-      if (finished) throw END
-      for (;;) {
-        const result = await events.next()
-        if (result.done === true) {
+      if (failure !== undefined) throw failure.error
+      const out: Array<ModelEvent.ModelEvent> = []
+      while (!finished) {
+        if (ended) {
           throw truncated(
             state.rawReason === undefined
               ? "the body ended without a finish reason and without [DONE]"
               : "the body ended without [DONE]"
           )
         }
-        const sse = result.value
-        const data = sse.data
-        if (data === "[DONE]") {
-          finished = true
-          void events.return(undefined).catch(() => undefined)
-          const raw = state.rawReason
-          if (raw === undefined) throw truncated("[DONE] arrived without a finish reason")
-          if (raw === "content_filter" && state.delivered.length === 0 && !state.toolCalls) {
-            throw Errors.fromInBand(
-              { message: "The answer was blocked by the content filter", code: "content_filter" },
-              context
-            )
-          }
-          return [Chunks.finishEvent(state, raw)]
+        const result = await reader.read()
+        if (result.done) {
+          ended = true
+          decoder.end(frames)
+        } else decoder.push(result.value, frames)
+        try {
+          drain(out)
+        } catch (error) {
+          if (out.length === 0) throw error
+          failure = { error }
         }
-        if (data.length === 0) continue
-        const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: unknown }
-        if (sse.event === "error") throw Errors.fromInBand(chunk.error ?? chunk, context)
-        if (chunk.error !== undefined && chunk.error !== null) throw Errors.fromInBand(chunk.error, context)
-        const out: Array<ModelEvent.ModelEvent> = []
-        Chunks.mapChunk(chunk, state, out)
         if (out.length > 0) return out as unknown as Arr.NonEmptyReadonlyArray<ModelEvent.ModelEvent>
       }
+      throw END
     }
   }
 }
@@ -127,9 +148,10 @@ const makeReader = (
  * - There is no idle timeout here: a stalled stream (keep-alive comments
  *   only) emits nothing until the consumer gives up. Timeouts are
  *   `ResilientChat`'s job.
- * - The SSE body is decoded with the SDK's own decoder (`_iterSSEMessages`)
- *   rather than its `Stream` class, because that class ends quietly when
- *   `[DONE]` is missing.
+ * - The SSE body is decoded here (`internal/sse.ts`, the SDK's rules) rather
+ *   than by the SDK's `Stream` class, which ends quietly when `[DONE]` is
+ *   missing, and so that one read of the body becomes one batch of events
+ *   (the SDK yields one frame at a time: one async step per token).
  *
  * @since 0.1.0
  */
@@ -168,7 +190,12 @@ export const make = Effect.fnUntraced(function* () {
           request.model,
           response.headers.get("x-request-id") ?? undefined
         )
-        const current = makeReader(_iterSSEMessages(response, controller), context, state)
+        if (response.body === null) {
+          return yield* Effect.fail(
+            Errors.fromUnknown(new Error("the streaming response has no body"), context, "", Date.now())
+          )
+        }
+        const current = makeReader(response.body, context, state)
         reader = current
         const pull = Effect.tryPromise({
           try: current.next,
