@@ -22,7 +22,13 @@ describe("ResiliencePolicy", () => {
     )
     assert.strictEqual(resolved.midStream, "continue")
     assert.deepStrictEqual(resolved.fallback, [FallbackStep.nonStreaming])
-    assert.deepStrictEqual(resolved.circuitBreaker, { failures: 5, openFor: Duration.seconds(30) })
+    assert.deepStrictEqual(resolved.circuitBreaker, {
+      _tag: "Rate",
+      failureRate: 0.5,
+      window: 20,
+      minimumCalls: 10,
+      openFor: Duration.seconds(30)
+    })
     assert.strictEqual(resolved.continuation.minOverlap, 4)
   })
 
@@ -36,7 +42,11 @@ describe("ResiliencePolicy", () => {
       resolved.retry._tag === "Backoff" && resolved.retry.maxRetries === 0 && resolved.retry.factor === 1
     )
     assert.strictEqual(resolved.continuation.minOverlap, 1)
-    assert.isTrue(resolved.circuitBreaker !== false && resolved.circuitBreaker.failures === 1)
+    assert.deepStrictEqual(resolved.circuitBreaker, {
+      _tag: "Consecutive",
+      failures: 1,
+      openFor: Duration.seconds(1)
+    })
   })
 
   it("accepts a user schedule and turning the breaker off", () => {

@@ -97,7 +97,7 @@ const fast = {
   timeouts: { firstToken: "500 millis", idle: "300 millis", total: "20 seconds" }
 } as const
 
-/** The default policy with short delays; its circuit breaker (5 consecutive failures, 30 s) included. */
+/** The default policy with short delays, its circuit breaker included. */
 const resilient: Strategy = (url) => Clients.resilient(url, fast)
 
 /** The same without the circuit breaker. */

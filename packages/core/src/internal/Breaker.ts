@@ -3,12 +3,12 @@
  *
  * @internal
  */
-import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as CircuitBreaker from "effect/persistence/CircuitBreaker"
 import type * as Scope from "effect/Scope"
 import { type ChatError, CircuitOpen } from "../ChatError.ts"
+import type * as ResiliencePolicy from "../ResiliencePolicy.ts"
 
 /** Runs one attempt through the circuit of `key`; an open circuit is a `CircuitOpen` ChatError. */
 export type Guard = <A>(
@@ -34,13 +34,20 @@ const classify = <A>(exit: Exit.Exit<A, ChatError>): CircuitBreaker.Outcome => {
 }
 
 export const make = (
-  options: { readonly failures: number; readonly openFor: Duration.Duration } | false
+  options: ResiliencePolicy.Resolved["circuitBreaker"]
 ): Effect.Effect<Guard, never, CircuitBreaker.CircuitBreakerStore | Scope.Scope> =>
   options === false
     ? Effect.succeed((_source, attempt) => attempt)
     : Effect.map(
         CircuitBreaker.make({
-          tripPolicy: CircuitBreaker.consecutive(options.failures),
+          tripPolicy:
+            options._tag === "Consecutive"
+              ? CircuitBreaker.consecutive(options.failures)
+              : CircuitBreaker.rate({
+                  threshold: options.failureRate,
+                  size: options.window,
+                  minimumCalls: options.minimumCalls
+                }),
           openDuration: options.openFor
         }),
         (breaker): Guard =>

@@ -1,0 +1,67 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
+import { TestClock } from "effect/testing"
+import * as ChatError from "../src/ChatError.ts"
+import type * as ChatRequest from "../src/ChatRequest.ts"
+import * as FallbackStep from "../src/FallbackStep.ts"
+import * as ResilientChat from "../src/ResilientChat.ts"
+import * as ScriptedChatModel from "../src/testing/ScriptedChatModel.ts"
+
+const request: ChatRequest.ChatRequest = { model: "m", messages: [{ role: "user", content: "hi" }] }
+const down = () =>
+  new ChatError.ServerError({ provider: "scripted", model: "m", status: 500, message: "down" })
+
+// The default breaker (failure rate ≥ 0.5 over the last 20 attempts, once 10 are recorded), no retries,
+// and a static answer as the last resort, so every call ends in success and only the events differ.
+const withDefaultBreaker = (script: ScriptedChatModel.Script) =>
+  ResilientChat.layer({
+    retry: { maxRetries: 0 },
+    fallback: [FallbackStep.staticAnswer("static")]
+  }).pipe(Layer.provideMerge(ScriptedChatModel.layer({ script })))
+
+const callOnce = Effect.gen(function* () {
+  const chat = yield* ResilientChat.ResilientChat
+  const fiber = yield* Effect.forkChild(Stream.runCollect(chat.stream(request)))
+  yield* TestClock.adjust("1 millis")
+  const events = yield* Fiber.join(fiber)
+  return {
+    text: events.flatMap((e) => (e.type === "text-delta" ? [e.delta] : [])).join(""),
+    skipped: events.some((e) => e.type === "fallback" && e.error._tag === "CircuitOpen")
+  }
+})
+
+const recordedCalls = Effect.flatMap(ScriptedChatModel.ScriptedChatModel, (r) => r.calls)
+
+describe("ResilientChat's default circuit breaker", () => {
+  it.effect("opens after ten calls of an outage and stops calling the model", () =>
+    Effect.gen(function* () {
+      const results = yield* Effect.replicateEffect(callOnce, 12)
+      assert.deepStrictEqual(
+        results.map((r) => r.skipped),
+        [...Array.from({ length: 10 }, () => false), true, true]
+      )
+      assert.isTrue(results.every((r) => r.text === "static"))
+      assert.strictEqual((yield* recordedCalls).length, 10)
+    }).pipe(Effect.provide(withDefaultBreaker(() => ScriptedChatModel.fail(down()))))
+  )
+
+  it.effect("stays closed under 20% transient faults", () =>
+    Effect.gen(function* () {
+      const results = yield* Effect.replicateEffect(callOnce, 50)
+      assert.isFalse(results.some((r) => r.skipped))
+      assert.strictEqual(results.filter((r) => r.text === "answer").length, 40)
+      assert.strictEqual((yield* recordedCalls).length, 50)
+    }).pipe(
+      Effect.provide(
+        withDefaultBreaker((call) =>
+          call.index % 5 === 4
+            ? ScriptedChatModel.fail(down())
+            : ScriptedChatModel.stream(ScriptedChatModel.textEvents("answer"))
+        )
+      )
+    )
+  )
+})
