@@ -105,6 +105,11 @@ export interface TimeoutOptions {
  *   `{ failures: 5 }` opened the circuit and failed 88% of calls (see
  *   `pnpm bench`); the rate-based default does not trip there and still
  *   opens after 10 calls of an outage.
+ * - It judges whether answers start: an attempt counts as a success once its
+ *   first chunk arrives, and failures after that (a reset mid-answer, an idle
+ *   timeout) do not count against the model. Neither does a first-token
+ *   timeout: errors the model answers with (429, 5xx, refused connections,
+ *   a stream that ends before its first chunk) do.
  * - Errors about the request (invalid request, context length, content
  *   filter, not found) say nothing about the model's health: not counted.
  * - While open, every step that calls the same model (the default

@@ -190,10 +190,12 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
     ): Effect.Effect<Finish, ChatError> => {
       if (target !== undefined) {
         const next = Delivery.continuationRequest({ ...request, model: target.model }, delivered, instruction)
-        const call = target.streaming
-          ? Attempt.streamed(target, next, delivered, { firstToken, idle, minOverlap }, emit)
-          : Attempt.completed(target, next, delivered, minOverlap, emit)
-        return guard({ key: target.key, provider: target.service.provider, model: target.model }, call)
+        const source = { key: target.key, provider: target.service.provider, model: target.model }
+        return target.streaming
+          ? Attempt.streamed(target, next, delivered, { firstToken, idle, minOverlap }, emit, (first) =>
+              guard(source, first)
+            )
+          : guard(source, Attempt.completed(target, next, delivered, minOverlap, emit))
       }
       if (step._tag === "Static") {
         return Attempt.whole({ provider: "static", model: request.model }, step.completion, delivered, emit)

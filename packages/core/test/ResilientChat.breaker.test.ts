@@ -64,4 +64,37 @@ describe("ResilientChat's default circuit breaker", () => {
       )
     )
   )
+
+  it.effect("judges the model by whether answers start: failures after the first chunk do not count", () =>
+    Effect.gen(function* () {
+      // every first attempt breaks after one chunk; its continuation finishes the answer
+      const results = yield* Effect.replicateEffect(callOnce, 15)
+      assert.isFalse(results.some((r) => r.skipped))
+      assert.isTrue(results.every((r) => r.text === "answer"))
+      assert.strictEqual((yield* recordedCalls).length, 30)
+    }).pipe(
+      Effect.provide(
+        ResilientChat.layer({ retry: { maxRetries: 1, jitter: false, baseDelay: "1 millis" } }).pipe(
+          Layer.provideMerge(
+            ScriptedChatModel.layer({
+              script: (call) =>
+                call.index % 2 === 0
+                  ? ScriptedChatModel.stream(ScriptedChatModel.textEvents(["ans", "wer"]), {
+                      failAt: {
+                        index: 1,
+                        error: new ChatError.StreamTruncated({
+                          provider: "scripted",
+                          model: "m",
+                          message: "reset",
+                          delivered: "ans"
+                        })
+                      }
+                    })
+                  : ScriptedChatModel.stream(ScriptedChatModel.textEvents(["wer"]))
+            })
+          )
+        )
+      )
+    )
+  )
 })

@@ -9,12 +9,14 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import * as Pull from "effect/Pull"
 import * as Stream from "effect/Stream"
 import type { ChatCompletion } from "../ChatCompletion.ts"
 import { type ChatError, StreamTruncated, Timeout, type TimeoutPhase } from "../ChatError.ts"
 import type { Service as ChatModelService } from "../ChatModel.ts"
 import type { ChatRequest } from "../ChatRequest.ts"
+import type { ModelEvent } from "../ModelEvent.ts"
 import type { Finish, StreamEvent } from "../StreamEvent.ts"
 import * as Delivery from "./Delivery.ts"
 
@@ -67,6 +69,9 @@ const emitText = (text: string, emit: Emit): Effect.Effect<void> =>
  * `firstToken`, each next one within `idle`; a stream that ends without a
  * `finish` event is a `StreamTruncated` error.
  *
+ * `guard` (the circuit breaker) covers the start of the answer only: up to
+ * the first chunk.
+ *
  * This is the hot loop: one deadline (a plain number) is moved on each pulled
  * chunk and watched by a single timer fiber, instead of arming a timer per
  * chunk; the content of a whole pulled chunk is handed over in one batch.
@@ -80,7 +85,8 @@ export const streamed = (
     readonly idle: Duration.Duration
     readonly minOverlap: number
   },
-  emit: Emit
+  emit: Emit,
+  guard: <A>(first: Effect.Effect<A, ChatError>) => Effect.Effect<A, ChatError> = identity
 ): Effect.Effect<Finish, ChatError> =>
   Effect.scoped(
     Effect.gen(function* () {
@@ -112,40 +118,61 @@ export const streamed = (
         }
       })
 
-      const read = Effect.gen(function* () {
-        const out: Array<StreamEvent> = []
-        while (true) {
-          const chunk = yield* Pull.catchDone(pull, () => Effect.succeed(undefined))
-          if (chunk === undefined) {
-            return yield* Effect.fail(
-              truncated(sourceOf(target), delivered, "The stream ended without a finish event")
-            )
-          }
-          phase = "idle"
-          deadline = clock.currentTimeMillisUnsafe() + idleMillis
-          for (const event of chunk) {
-            if (event.type === "text-delta") {
-              const text = filter.text(event.delta)
-              if (text !== "") out.push({ type: "text-delta", delta: text })
-            } else if (event.type === "tool-call-delta") {
-              const tool = filter.tool(event)
-              if (tool instanceof Delivery.Diverged) {
-                if (out.length > 0) yield* emit(out.splice(0))
-                return yield* Effect.fail(diverged(sourceOf(target), delivered, tool))
-              }
-              if (tool !== undefined) out.push(tool)
-            } else {
-              const text = filter.flush()
-              if (text !== "") out.push({ type: "text-delta", delta: text })
-              if (out.length > 0) yield* emit(out.splice(0))
-              return event
+      const next = Effect.flatMap(
+        Pull.catchDone(pull, () => Effect.succeed(undefined)),
+        (chunk) =>
+          chunk === undefined
+            ? Effect.fail(truncated(sourceOf(target), delivered, "The stream ended without a finish event"))
+            : Effect.succeed(chunk)
+      )
+
+      // Hands over the content of one chunk; the finish event when the chunk holds it.
+      const out: Array<StreamEvent> = []
+      const take = (chunk: ReadonlyArray<ModelEvent>): Effect.Effect<Finish | undefined, ChatError> => {
+        phase = "idle"
+        deadline = clock.currentTimeMillisUnsafe() + idleMillis
+        let finish: Finish | undefined
+        for (const event of chunk) {
+          if (event.type === "text-delta") {
+            const text = filter.text(event.delta)
+            if (text !== "") out.push({ type: "text-delta", delta: text })
+          } else if (event.type === "tool-call-delta") {
+            const tool = filter.tool(event)
+            if (tool instanceof Delivery.Diverged) {
+              return Effect.andThen(
+                out.length > 0 ? emit(out.splice(0)) : Effect.void,
+                Effect.fail(diverged(sourceOf(target), delivered, tool))
+              )
             }
+            if (tool !== undefined) out.push(tool)
+          } else {
+            const text = filter.flush()
+            if (text !== "") out.push({ type: "text-delta", delta: text })
+            finish = event
+            break
           }
-          if (out.length > 0) yield* emit(out.splice(0))
+        }
+        return out.length > 0 ? Effect.as(emit(out.splice(0)), finish) : Effect.succeed(finish)
+      }
+
+      const rest = Effect.gen(function* () {
+        while (true) {
+          const finish = yield* take(yield* next)
+          if (finish !== undefined) return finish
         }
       })
 
-      return yield* Effect.raceFirst(read, watchdog)
+      // The circuit breaker judges the model by whether the answer starts: connecting, the status and
+      // the first chunk. What happens after that is the connection's business, and a success recorded
+      // only at the end of a long stream would let fast failures of concurrent calls line up against
+      // it. The first-token deadline stays outside the guard: raced inside it (inside the breaker's
+      // uninterruptible region), 50 concurrent calls saw spurious first-token timeouts that tripped
+      // the breaker in the goodput bench; outside, an expired deadline interrupts the guarded pull,
+      // which the breaker ignores.
+      const first = yield* Effect.raceFirst(guard(next), watchdog)
+      const finish = yield* Effect.raceFirst(take(first), watchdog)
+      if (finish !== undefined) return finish
+      return yield* Effect.raceFirst(rest, watchdog)
     })
   )
 
