@@ -191,11 +191,19 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
       if (target !== undefined) {
         const next = Delivery.continuationRequest({ ...request, model: target.model }, delivered, instruction)
         const source = { key: target.key, provider: target.service.provider, model: target.model }
-        return target.streaming
+        const call = target.streaming
           ? Attempt.streamed(target, next, delivered, { firstToken, idle, minOverlap }, emit, (first) =>
               guard(source, first)
             )
           : guard(source, Attempt.completed(target, next, delivered, minOverlap, emit))
+        return Effect.withSpan(call, "steadystream.chat.attempt", {
+          attributes: {
+            "gen_ai.system": target.service.provider,
+            "gen_ai.request.model": target.model,
+            "steadystream.attempt.streaming": target.streaming,
+            "steadystream.attempt.continuation": delivered.text !== ""
+          }
+        })
       }
       if (step._tag === "Static") {
         return Attempt.whole({ provider: "static", model: request.model }, step.completion, delivered, emit)

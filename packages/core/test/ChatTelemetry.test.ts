@@ -214,6 +214,23 @@ describe("ResilientChat's telemetry", () => {
       const ttft = yield* Metric.value(Metric.withAttributes(ChatTelemetry.timeToFirstToken, scripted))
       assert.deepStrictEqual([ttft.count, ttft.sum], [1, 2000])
 
+      const { spans, tracer } = recordingTracer()
+      const traced = yield* Effect.forkChild(
+        Stream.runDrain(chat.stream({ ...request, model: "m" })).pipe(Effect.withTracer(tracer))
+      )
+      yield* TestClock.adjust("1 minute")
+      yield* Fiber.join(traced)
+      const request_ = spans.find((s) => s.name === "steadystream.chat.stream")
+      const attempts = spans.filter((s) => s.name === "steadystream.chat.attempt")
+      assert.deepStrictEqual(
+        attempts.map((s) => [
+          s.attributes.get("gen_ai.request.model"),
+          s.attributes.get("steadystream.attempt.streaming")
+        ]),
+        [["m", true]]
+      )
+      assert.strictEqual(attempts[0]?.parent._tag === "Some" ? attempts[0].parent.value : undefined, request_)
+
       const answer = yield* chat.complete({ ...request, model: "m" })
       assert.strictEqual(answer.text, "abcdefg")
       assert.strictEqual(
@@ -222,7 +239,7 @@ describe("ResilientChat's telemetry", () => {
       )
       assert.strictEqual(
         yield* counter(ChatTelemetry.requests, { ...scripted, operation: "stream", outcome: "success" }),
-        1,
+        2,
         "complete is not also counted as a stream"
       )
     }).pipe(
@@ -234,6 +251,7 @@ describe("ResilientChat's telemetry", () => {
                 ScriptedChatModel.fail(
                   new ChatError.ServerError({ provider: "scripted", model: "m", message: "500" })
                 ),
+                ScriptedChatModel.stream(ScriptedChatModel.textEvents("abcdefg")),
                 ScriptedChatModel.stream(ScriptedChatModel.textEvents("abcdefg")),
                 ScriptedChatModel.stream(ScriptedChatModel.textEvents("abcdefg"))
               ]
