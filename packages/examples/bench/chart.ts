@@ -47,6 +47,7 @@ export const render = (title: string, subtitle: string, panels: ReadonlyArray<Pa
   const height = y
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif">`,
+    `<title>${escapeXml(`${title}: ${subtitle}`)}</title>`,
     "<style>.title{font-size:18px;font-weight:600}.sub{font-size:12px;fill:#555}.panel{font-size:14px;font-weight:600}.label{font-size:12px}.value{font-size:12px;fill:#333}</style>",
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="16" y="24" class="title">${escapeXml(title)}</text>`,
