@@ -36,7 +36,10 @@ describe("ChatServer", () => {
           frames.slice(-2).map(([name]) => name),
           ["finish", "summary"]
         )
-        assert.match(String(frames.at(-1)?.[1].summary), /^3 attempts · 0 fallbacks · .* · 129 chars · ok in/)
+        assert.match(
+          String(frames.at(-1)?.[1].summary),
+          new RegExp(`^3 attempts · 0 fallbacks · .* · ${[...FakeScenario.defaultText].length} chars · ok in`)
+        )
       }).pipe(Effect.scoped)
   )
 

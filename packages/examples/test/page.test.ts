@@ -90,7 +90,12 @@ describe("the page, in headless Chromium", () => {
         result.statuses.join(" | ")
       )
       assert.strictEqual(result.events.length, 2)
-      assert.match(result.summary, /^3 attempts · 0 fallbacks · first token \d+ ms · 129 chars · ok in/)
+      assert.match(
+        result.summary,
+        new RegExp(
+          `^3 attempts · 0 fallbacks · first token \\d+ ms · ${[...FakeScenario.defaultText].length} chars · ok in`
+        )
+      )
       const metrics = yield* get(`${url}/metrics`)
       assert.match(metrics.text, /^steadystream_requests_total\{.*\} \d+$/m)
     }).pipe(Effect.scoped)

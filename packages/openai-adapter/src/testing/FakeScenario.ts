@@ -137,7 +137,9 @@ export interface Scenario {
  * @since 0.1.0
  */
 export const defaultText =
-  "The quick brown fox jumps over the lazy dog. Resilient streams deliver every character exactly once, even when the network fails."
+  "The sea covers about seventy percent of the Earth and holds most of its water. Its currents carry heat " +
+  "from the tropics toward the poles, and its surface breathes in a large share of the carbon we release. " +
+  "Beneath the waves lie mountain ranges longer than any on land, and trenches deeper than Everest is tall."
 
 /**
  * A text full of multi-byte characters (2, 3 and 4 UTF-8 bytes), for split
