@@ -68,8 +68,9 @@ export class Overloaded extends Schema.TaggedError<Overloaded>()("Overloaded", c
 }
 
 /**
- * The connection could not be made or broke before any response arrived.
- * Retryable.
+ * The connection could not be made, or broke before a streamed response
+ * began (or anywhere in a non-streaming one, which has nothing to deliver
+ * until it completes). Retryable.
  *
  * @since 0.1.0
  */
