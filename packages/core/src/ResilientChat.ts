@@ -13,7 +13,7 @@ import * as Layer from "effect/Layer"
 import * as CircuitBreaker from "effect/persistence/CircuitBreaker"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
-import type { ChatCompletion, ToolCall } from "./ChatCompletion.ts"
+import { type ChatCompletion, fromEvents } from "./ChatCompletion.ts"
 import { type ChatError, NotFound, StreamTruncated, Timeout } from "./ChatError.ts"
 import { ChatModel, type Service as ChatModelService } from "./ChatModel.ts"
 import * as ChatRequest from "./ChatRequest.ts"
@@ -315,46 +315,13 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
 
   const complete = (input: ChatRequest.ChatRequest): Effect.Effect<ChatCompletion, ChatError> =>
     Effect.flatMap(ChatRequest.validate(input, primary.provider), (request) =>
-      Effect.map(Stream.runCollect(events(request)), (all) => fold(all, request.model)).pipe(
+      Effect.map(Stream.runCollect(events(request)), (all) => fromEvents(all, request.model)).pipe(
         ChatTelemetry.observeComplete(primary.provider, request)
       )
     )
 
   return ResilientChat.of({ stream, complete })
 })
-
-/**
- * Folds the events of a successful stream into a completion.
- *
- * @since 0.1.0
- */
-export const fold = (events: Iterable<StreamEvent>, model: string): ChatCompletion => {
-  let text = ""
-  let finish: Finish | undefined
-  const tools = new Map<number, { id: string; name: string; arguments: string }>()
-  for (const event of events) {
-    if (event.type === "text-delta") text += event.delta
-    else if (event.type === "tool-call-delta") {
-      const tool = tools.get(event.index) ?? { id: "", name: "", arguments: "" }
-      tools.set(event.index, {
-        id: event.id ?? tool.id,
-        name: event.name ?? tool.name,
-        arguments: tool.arguments + event.argumentsDelta
-      })
-    } else if (event.type === "finish") finish = event
-  }
-  const toolCalls: Array<ToolCall> = [...tools.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([index, tool]) => ({ ...tool, id: tool.id || `call_${index}` }))
-  return {
-    text,
-    finishReason: finish?.reason ?? "other",
-    ...(finish?.rawReason === undefined ? {} : { rawFinishReason: finish.rawReason }),
-    ...(toolCalls.length === 0 ? {} : { toolCalls }),
-    ...(finish?.usage === undefined ? {} : { usage: finish.usage }),
-    model
-  }
-}
 
 /**
  * The resilient chat over a `ChatModel`, with its response cache and

@@ -8,6 +8,7 @@ import * as Logger from "effect/Logger"
 import * as References from "effect/References"
 import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
+import * as ChatCompletion from "../src/ChatCompletion.ts"
 import * as ChatError from "../src/ChatError.ts"
 import * as ChatRequest from "../src/ChatRequest.ts"
 import * as FallbackStep from "../src/FallbackStep.ts"
@@ -382,7 +383,7 @@ describe("ResilientChat", () => {
         assert.strictEqual(tools.filter((t) => t.id === "call_1").length, 1)
         assert.strictEqual(tools.filter((t) => t.name === "lookup").length, 1)
         assert.isTrue(tools.every((t) => t.index === 1 || t.argumentsDelta !== "" || t.id !== undefined))
-        const completion = ResilientChat.fold(events, "m")
+        const completion = ChatCompletion.fromEvents(events, "m")
         assert.deepStrictEqual(completion.toolCalls, [
           { id: "call_1", name: "lookup", arguments: '{"city":"Paris"}' },
           { id: "call_2", name: "time", arguments: "{}" }

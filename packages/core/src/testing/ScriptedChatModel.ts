@@ -13,7 +13,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
-import type { ChatCompletion } from "../ChatCompletion.ts"
+import { type ChatCompletion, fromEvents } from "../ChatCompletion.ts"
 import type { ChatError } from "../ChatError.ts"
 import { ChatModel, type Service as ChatModelService } from "../ChatModel.ts"
 import type { ChatRequest } from "../ChatRequest.ts"
@@ -163,26 +163,6 @@ const chunk = (text: string, size: number): Array<string> => {
 }
 
 /**
- * Folds stream events into a completion (how a `Stream` turn answers a
- * `complete` call).
- *
- * @since 0.1.0
- */
-export const toCompletion = (events: ReadonlyArray<ModelEvent>): ChatCompletion => {
-  let text = ""
-  let finishReason: FinishReason = "other"
-  let usage: Usage | undefined
-  for (const event of events) {
-    if (event.type === "text-delta") text += event.delta
-    else if (event.type === "finish") {
-      finishReason = event.reason
-      usage = event.usage
-    }
-  }
-  return usage === undefined ? { text, finishReason } : { text, finishReason, usage }
-}
-
-/**
  * Builds a scripted model and its recorder.
  *
  * **Gotchas**
@@ -272,7 +252,7 @@ export const make = Effect.fnUntraced(function* (options: Options) {
             ? Effect.as(wait(turn.delay), turn.completion)
             : turn._tag === "Fail"
               ? Effect.andThen(wait(turn.delay), Effect.fail(turn.error))
-              : Effect.map(Stream.runCollect(streamTurn(index, turn)), toCompletion)
+              : Effect.map(Stream.runCollect(streamTurn(index, turn)), (events) => fromEvents(events))
         return Effect.onExit(answer, (exit) => update(index, (c) => ({ ...c, outcome: outcomeOf(exit) })))
       })
   }
