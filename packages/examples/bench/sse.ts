@@ -8,28 +8,23 @@ import type { AddressInfo } from "node:net"
 
 const frame = (data: string): string => `data: ${data}\n\n`
 
-const chunk = (delta: object, finish: string | null): string =>
+// One `chat.completion.chunk` frame with the given choices and extra fields.
+const completionChunk = (fields: object): string =>
   frame(
     JSON.stringify({
       id: "chatcmpl-bench",
       object: "chat.completion.chunk",
       created: 1_700_000_000,
       model: "gpt-fake",
-      choices: [{ index: 0, delta, finish_reason: finish }]
+      ...fields
     })
   )
 
+const chunk = (delta: object, finish: string | null): string =>
+  completionChunk({ choices: [{ index: 0, delta, finish_reason: finish }] })
+
 const usage = (n: number): string =>
-  frame(
-    JSON.stringify({
-      id: "chatcmpl-bench",
-      object: "chat.completion.chunk",
-      created: 1_700_000_000,
-      model: "gpt-fake",
-      choices: [],
-      usage: { prompt_tokens: 4, completion_tokens: n, total_tokens: n + 4 }
-    })
-  )
+  completionChunk({ choices: [], usage: { prompt_tokens: 4, completion_tokens: n, total_tokens: n + 4 } })
 
 /** The opening frame (role, empty content). */
 export const head = chunk({ role: "assistant", content: "" }, null)
