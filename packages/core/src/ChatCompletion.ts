@@ -48,7 +48,8 @@ export type ChatCompletion = typeof ChatCompletion.Type
 /**
  * Folds the events of a successful stream into a completion: the text, the
  * tool calls assembled by index (ids default to `call_<index>`), the finish
- * reason (`"other"` when no finish event is among them) and the usage.
+ * reason (`"other"` when no finish event is among them) and the usage. A
+ * `restart` event discards the text and tool calls before it.
  *
  * @since 0.1.0
  */
@@ -58,6 +59,10 @@ export const fromEvents = (events: Iterable<StreamEvent | ModelEvent>, model?: s
   const tools = new Map<number, { id: string; name: string; arguments: string }>()
   for (const event of events) {
     if (event.type === "text-delta") text += event.delta
+    else if (event.type === "restart") {
+      text = ""
+      tools.clear()
+    }
     else if (event.type === "tool-call-delta") {
       const tool = tools.get(event.index) ?? { id: "", name: "", arguments: "" }
       tools.set(event.index, {

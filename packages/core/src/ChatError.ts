@@ -225,9 +225,45 @@ export class ContextLengthExceeded extends Schema.TaggedError<ContextLengthExcee
  *
  * @since 0.1.0
  */
-export class ContentFiltered extends Schema.TaggedError<ContentFiltered>()("ContentFiltered", common) {
+export class ContentFiltered extends Schema.TaggedError<ContentFiltered>()("ContentFiltered", {
+  ...common,
+  /** The model's own words when it refused (`delta.refusal`, a Responses refusal), not a filter. */
+  refusal: Schema.optionalKey(Schema.String)
+}) {
   get isRetryable(): boolean {
     return false
+  }
+}
+
+/**
+ * Why a continuation was not accepted: it `restarted` the answer in other
+ * words, `diverged` from the delivered text while replaying it, or could not be
+ * verified against the delivered text at all (`unverifiable`).
+ *
+ * @since 0.2.0
+ */
+export const RejectionReason = Schema.Literals(["restarted", "diverged", "unverifiable"])
+
+/**
+ * @since 0.2.0
+ */
+export type RejectionReason = typeof RejectionReason.Type
+
+/**
+ * A continuation answer (after a mid-stream failure) did not verifiably
+ * continue the text already delivered, so none of it was emitted. Retryable:
+ * recovery goes on with the next attempt or fallback step. `delivered` holds
+ * the text the consumer has received.
+ *
+ * @since 0.2.0
+ */
+export class ContinuationRejected extends Schema.TaggedError<ContinuationRejected>()("ContinuationRejected", {
+  ...common,
+  reason: RejectionReason,
+  delivered: Schema.String
+}) {
+  get isRetryable(): boolean {
+    return true
   }
 }
 
@@ -263,6 +299,7 @@ export const ChatError = Schema.Union([
   NotFound,
   ContextLengthExceeded,
   ContentFiltered,
+  ContinuationRejected,
   CircuitOpen
 ])
 
@@ -278,23 +315,7 @@ export type ChatError = typeof ChatError.Type
  */
 export type Tag = ChatError["_tag"]
 
-const tags: ReadonlySet<string> = new Set<Tag>([
-  "RateLimited",
-  "QuotaExceeded",
-  "ServerError",
-  "Overloaded",
-  "ConnectionFailed",
-  "Timeout",
-  "StreamTruncated",
-  "MalformedResponse",
-  "AuthenticationFailed",
-  "PermissionDenied",
-  "InvalidRequest",
-  "NotFound",
-  "ContextLengthExceeded",
-  "ContentFiltered",
-  "CircuitOpen"
-])
+const tags: ReadonlySet<string> = new Set(ChatError.members.map((member) => member.identifier))
 
 /**
  * Returns `true` for any member of the `ChatError` union.

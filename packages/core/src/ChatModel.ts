@@ -9,7 +9,44 @@ import type * as Stream from "effect/Stream"
 import type { ChatCompletion } from "./ChatCompletion.ts"
 import type { ChatError } from "./ChatError.ts"
 import type { ChatRequest } from "./ChatRequest.ts"
-import type { ModelEvent } from "./ModelEvent.ts"
+import type { ModelEvent, ResumeCursor } from "./ModelEvent.ts"
+
+/**
+ * How a target continues a final assistant message (a continuation request
+ * after a mid-stream failure ends with the delivered text as an assistant
+ * message):
+ *
+ * - `"instruction"`: the server has no native continuation (OpenAI Chat
+ *   Completions): the request also carries an instruction to continue, and
+ *   the model is asked to start by repeating an anchor of the delivered tail.
+ * - `"native"`: the server continues the final assistant message itself
+ *   (vLLM, SGLang, llama.cpp `continue_final_message`, DeepSeek/Mistral
+ *   `prefix: true`); the adapter sends the server's own field.
+ *
+ * Either way `ResilientChat` verifies the continuation before emitting any of
+ * it.
+ *
+ * @since 0.2.0
+ */
+export type ContinuationMode = "native" | "instruction"
+
+/**
+ * A target that can pick up the same generation after a broken stream (the
+ * Responses API in background mode): no second generation, no prompt.
+ *
+ * **Details**
+ *
+ * The target's `stream` emits `checkpoint` events; `resume` streams the
+ * events after a checkpoint's cursor (and may emit further checkpoints);
+ * `cancel` stops a generation nobody will read any more (best effort; it
+ * never fails).
+ *
+ * @since 0.2.0
+ */
+export interface Resumable {
+  readonly resume: (cursor: ResumeCursor, request: ChatRequest) => Stream.Stream<ModelEvent, ChatError>
+  readonly cancel: (cursor: ResumeCursor) => Effect.Effect<void>
+}
 
 /**
  * The shape of a provider adapter.
@@ -33,6 +70,10 @@ export interface Service {
   readonly provider: string
   readonly stream: (request: ChatRequest) => Stream.Stream<ModelEvent, ChatError>
   readonly complete: (request: ChatRequest) => Effect.Effect<ChatCompletion, ChatError>
+  /** How the target continues a final assistant message. Default `"instruction"`. */
+  readonly continuation?: ContinuationMode
+  /** Present when the target can resume a broken stream from a cursor (true resume). */
+  readonly resumable?: Resumable
 }
 
 /**

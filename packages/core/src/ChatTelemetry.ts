@@ -80,6 +80,18 @@ export const circuitStateChanges = Metric.counter("steadystream_circuit_state_ch
   incremental: true
 })
 
+/**
+ * The state of each circuit breaker, by `circuit` (provider or step name and
+ * model): 0 closed, 1 half-open, 2 open.
+ *
+ * @since 0.2.0
+ */
+export const circuitState = Metric.gauge("steadystream_circuit_state", {
+  description: "Circuit breaker state by circuit: 0 closed, 1 half-open, 2 open"
+})
+
+const stateValue = { Closed: 0, HalfOpen: 1, Open: 2 } as const
+
 const latencyBoundaries = Metric.exponentialBoundaries({ start: 5, factor: 2, count: 14 })
 
 /**
@@ -103,12 +115,19 @@ export const duration = Metric.histogram("steadystream_request_duration_ms", {
 })
 
 /**
- * Records a circuit breaker state change.
+ * Records a circuit breaker state change of the circuit `key` (counted in
+ * `circuitStateChanges` by model and new state, and set in `circuitState`).
  *
  * @since 0.1.0
  */
-export const recordCircuitStateChange = (model: string, state: string): Effect.Effect<void> =>
-  Metric.update(Metric.withAttributes(circuitStateChanges, { model, state }), 1)
+export const recordCircuitStateChange = (
+  key: string,
+  state: "Closed" | "HalfOpen" | "Open"
+): Effect.Effect<void> =>
+  Effect.andThen(
+    Metric.update(Metric.withAttributes(circuitStateChanges, { model: key, state }), 1),
+    Metric.update(Metric.withAttributes(circuitState, { circuit: key }), stateValue[state])
+  )
 
 type Outcome = "success" | "failure" | "interrupted"
 
@@ -219,6 +238,8 @@ export const observeStream =
                 ],
                 { discard: true }
               )
+            default:
+              return Effect.void
           }
         }),
         Stream.onStart(

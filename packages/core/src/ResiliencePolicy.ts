@@ -159,11 +159,16 @@ export interface ContinuationOptions {
 export interface ResiliencePolicy {
   readonly retry?: RetryOptions | CustomRetry
   readonly timeouts?: TimeoutOptions
-  /** After content was delivered: recover with a continuation (default) or fail with `StreamTruncated`. */
-  readonly midStream?: "continue" | "fail"
+  /**
+   * After content was delivered: recover with a verified continuation
+   * (`"continue"`, the default), withdraw the partial answer with a `restart`
+   * event and stream a fresh one (`"restart"`, for consumers that can take
+   * text back, such as a chat UI), or fail with `StreamTruncated` (`"fail"`).
+   */
+  readonly midStream?: "continue" | "restart" | "fail"
   /** Tried in order once retries are spent or skipped. Default `[FallbackStep.nonStreaming]`. */
   readonly fallback?: ReadonlyArray<FallbackStep.FallbackStep>
-  /** Default `{ failures: 5, openFor: "30 seconds" }`; `false` turns it off. */
+  /** Default `{ failureRate: 0.5, window: 20, minimumCalls: 10, openFor: "30 seconds" }`; `false` turns it off. */
   readonly circuitBreaker?: CircuitBreakerOptions | false
   readonly continuation?: ContinuationOptions
 }
@@ -203,7 +208,7 @@ export interface Resolved {
     readonly idle: Duration.Duration
     readonly total: Duration.Duration
   }
-  readonly midStream: "continue" | "fail"
+  readonly midStream: "continue" | "restart" | "fail"
   readonly fallback: ReadonlyArray<FallbackStep.FallbackStep>
   readonly circuitBreaker:
     | { readonly _tag: "Consecutive"; readonly failures: number; readonly openFor: Duration.Duration }

@@ -26,6 +26,23 @@ export const TextDelta = Schema.Struct({
 export type TextDelta = typeof TextDelta.Type
 
 /**
+ * A piece of the model's reasoning (DeepSeek `reasoning_content`, vLLM and
+ * OpenRouter `reasoning`, Responses reasoning summaries). Never part of the
+ * answer text; counts as liveness for the first-token and idle deadlines.
+ *
+ * @since 0.2.0
+ */
+export const ReasoningDelta = Schema.Struct({
+  type: Schema.Literal("reasoning-delta"),
+  delta: Schema.String
+})
+
+/**
+ * @since 0.2.0
+ */
+export type ReasoningDelta = typeof ReasoningDelta.Type
+
+/**
  * A piece of a tool call: `index` identifies the call within the answer,
  * `id` and `name` arrive once, `argumentsDelta` is a fragment of its JSON
  * arguments.
@@ -97,11 +114,36 @@ export const Fallback = Schema.Struct({
 export type Fallback = typeof Fallback.Type
 
 /**
+ * `midStream: "restart"` only: everything delivered so far (text, tool calls,
+ * reasoning) is withdrawn — the consumer discards it — and a fresh answer
+ * follows. `error` is the failure that broke the first answer.
+ *
+ * @since 0.2.0
+ */
+export const Restart = Schema.Struct({
+  type: Schema.Literal("restart"),
+  error: ChatError
+})
+
+/**
+ * @since 0.2.0
+ */
+export type Restart = typeof Restart.Type
+
+/**
  * Everything a `ResilientChat` stream emits.
  *
  * @since 0.1.0
  */
-export const StreamEvent = Schema.Union([TextDelta, ToolCallDelta, Finish, Retrying, Fallback])
+export const StreamEvent = Schema.Union([
+  TextDelta,
+  ReasoningDelta,
+  ToolCallDelta,
+  Finish,
+  Retrying,
+  Fallback,
+  Restart
+])
 
 /**
  * @since 0.1.0

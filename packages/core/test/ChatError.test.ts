@@ -30,6 +30,8 @@ const table: ReadonlyArray<readonly [ChatError.ChatError, boolean]> = [
   [new ChatError.NotFound({ ...base, status: 404 }), false],
   [new ChatError.ContextLengthExceeded({ ...base, status: 400 }), false],
   [new ChatError.ContentFiltered(base), false],
+  [new ChatError.ContentFiltered({ ...base, refusal: "I can't help with that." }), false],
+  [new ChatError.ContinuationRejected({ ...base, reason: "restarted", delivered: "The sea" }), true],
   [new ChatError.CircuitOpen({ ...base, retryAfter: Duration.seconds(10) }), false]
 ]
 

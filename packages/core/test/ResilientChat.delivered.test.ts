@@ -12,24 +12,27 @@ import * as ResilientChat from "../src/ResilientChat.ts"
 import type * as StreamEvent from "../src/StreamEvent.ts"
 import * as ScriptedChatModel from "../src/testing/ScriptedChatModel.ts"
 
-const answer = "The quick brown fox jumps over the lazy dog"
+const answer =
+  "The quick brown fox jumps over the lazy dog while a patient heron watches from the reeds. " +
+  "Clouds gather above distant hills, and somewhere a kettle begins to whistle for afternoon tea. " +
+  "Children race bicycles down the lane, shouting names of imaginary kingdoms they will rule someday."
 const request: ChatRequest.ChatRequest = { model: "m", messages: [{ role: "user", content: "hi" }] }
 
 describe("ResilientChat: the final StreamTruncated", () => {
   it.effect("carries all the delivered text, not only the last continuation's part", () =>
     Effect.gen(function* () {
-      // Every call delivers 8 more characters of the remainder, then breaks, reporting (as
-      // adapters do) only what it delivered itself.
+      // Every call delivers 80 more characters of the remainder (enough to verify a continuation),
+      // then breaks, reporting (as adapters do) only what it delivered itself.
       const script: ScriptedChatModel.Script = (call) => {
         const prefix = ChatRequest.assistantPrefix(call.request) ?? ""
-        const part = answer.slice(prefix.length, prefix.length + 8)
+        const part = answer.slice(prefix.length, prefix.length + 80)
         const cut = new ChatError.StreamTruncated({
           provider: "scripted",
           model: "m",
           message: "connection reset",
           delivered: part
         })
-        return ScriptedChatModel.stream(ScriptedChatModel.textEvents(part, { chunkSize: 4 }), {
+        return ScriptedChatModel.stream(ScriptedChatModel.textEvents(part, { chunkSize: 40 }), {
           failAt: { index: 2, error: cut }
         })
       }
@@ -50,7 +53,7 @@ describe("ResilientChat: the final StreamTruncated", () => {
         return { exit: yield* Fiber.join(fiber), events }
       }).pipe(Effect.provide(Layer.merge(layer, Logger.layer([]))))
       const received = exit.events.flatMap((e) => (e.type === "text-delta" ? [e.delta] : [])).join("")
-      assert.strictEqual(received, answer.slice(0, 24))
+      assert.strictEqual(received, answer.slice(0, 240))
       assert.isTrue(Exit.isFailure(exit.exit))
       if (Exit.isFailure(exit.exit)) {
         const error = exit.exit.cause.reasons.find((r) => r._tag === "Fail")?.error

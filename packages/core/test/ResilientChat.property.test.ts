@@ -50,9 +50,26 @@ const caseArb = fc.record({
 })
 type Case = typeof caseArb extends fc.Arbitrary<infer A> ? A : never
 
-/** Whether trimming `overlap` repeated code units is the only reading of this continuation. */
+const isWord = (c: string | undefined) => c !== undefined && /[\p{L}\p{N}]/u.test(c)
+
+/**
+ * Whether trimming `overlap` repeated code units is the only reading of this continuation: a tail
+ * echo is trimmed when at least `minOverlap` long, all of the delivered text, or the rest of a word
+ * cut at the break; a continuation that is itself a start of the delivered text could be a restart.
+ */
 const unambiguous = (delivered: string, continuation: string, overlap: number, minOverlap: number) => {
-  const candidate = (k: number) => k >= minOverlap || k === delivered.length
+  const cutWord = (k: number) =>
+    isWord(delivered[delivered.length - 1]) &&
+    !isWord(delivered[delivered.length - k - 1]) &&
+    isWord(continuation[k]) &&
+    /^[\p{L}\p{N}]+$/u.test(continuation.slice(0, k))
+  const candidate = (k: number) => k >= minOverlap || k === delivered.length || cutWord(k)
+  const fold = (text: string) => text.replace(/\s+/g, " ")
+  const words = (text: string) => text.match(/[\p{L}\p{N}]+/gu)?.length ?? 0
+  const [d, c] = [fold(delivered), fold(continuation)]
+  if (continuation !== "" && delivered.startsWith(continuation) && words(continuation) >= 3) return false
+  if (d.length >= 16 && ((c.startsWith(d) && !continuation.startsWith(delivered)) || d.startsWith(c)))
+    return false
   if (overlap > 0 && !candidate(overlap)) return false
   for (let k = overlap + 1; k <= Math.min(delivered.length, continuation.length); k++) {
     if (candidate(k) && delivered.endsWith(continuation.slice(0, k))) return false

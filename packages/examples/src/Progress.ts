@@ -40,6 +40,9 @@ export const update = (progress: Progress, event: StreamEvent.StreamEvent, now: 
       return { ...progress, attempts: progress.attempts + 1 }
     case "fallback":
       return { ...progress, attempts: progress.attempts + 1, fallbacks: [...progress.fallbacks, event.step] }
+    case "restart":
+      return { ...progress, chars: 0 }
+    case "reasoning-delta":
     case "finish":
       return progress
   }
@@ -71,6 +74,8 @@ export const reason = (error: ChatError.ChatError): string => {
         : error.phase === "idle"
           ? `stalled for ${seconds(error.timeout)}`
           : `out of time after ${seconds(error.timeout)}`
+    case "ContinuationRejected":
+      return `continuation rejected (${error.reason})`
     case "CircuitOpen":
       return "circuit open"
     case "QuotaExceeded":

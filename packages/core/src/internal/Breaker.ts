@@ -7,7 +7,9 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as CircuitBreaker from "effect/persistence/CircuitBreaker"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { type ChatError, CircuitOpen } from "../ChatError.ts"
+import * as ChatTelemetry from "../ChatTelemetry.ts"
 import type * as ResiliencePolicy from "../ResiliencePolicy.ts"
 
 /** Runs one attempt through the circuit of `key`; an open circuit is a `CircuitOpen` ChatError. */
@@ -38,7 +40,7 @@ export const make = (
 ): Effect.Effect<Guard, never, CircuitBreaker.CircuitBreakerStore | Scope.Scope> =>
   options === false
     ? Effect.succeed((_source, attempt) => attempt)
-    : Effect.map(
+    : Effect.tap(
         CircuitBreaker.make({
           tripPolicy:
             options._tag === "Consecutive"
@@ -50,23 +52,34 @@ export const make = (
                 }),
           openDuration: options.openFor
         }),
-        (breaker): Guard =>
-          (source, attempt) =>
-            breaker.execute(attempt, { key: source.key, classify }).pipe(
-              Effect.catchTag("CircuitBreakerError", (error) =>
-                Effect.fail(
-                  new CircuitOpen({
-                    provider: source.provider,
-                    model: source.model,
-                    message:
-                      error.reason._tag === "CircuitOpen"
-                        ? `Circuit open for ${source.key} after repeated failures`
-                        : error.reason._tag === "CircuitHalfOpen"
-                          ? `Circuit half-open for ${source.key}: a probe call is running`
-                          : `Circuit breaker store failed for ${source.key}`,
-                    ...(error.reason._tag === "CircuitOpen" ? { retryAfter: error.reason.retryAfter } : {})
-                  })
+        // Every state change of every circuit is counted and shown by the state gauge.
+        (breaker) =>
+          breaker.transitions.pipe(
+            Stream.runForEach((transition) =>
+              ChatTelemetry.recordCircuitStateChange(transition.key, transition.to)
+            ),
+            Effect.forkScoped({ startImmediately: true })
+          )
+      ).pipe(
+        Effect.map(
+          (breaker): Guard =>
+            (source, attempt) =>
+              breaker.execute(attempt, { key: source.key, classify }).pipe(
+                Effect.catchTag("CircuitBreakerError", (error) =>
+                  Effect.fail(
+                    new CircuitOpen({
+                      provider: source.provider,
+                      model: source.model,
+                      message:
+                        error.reason._tag === "CircuitOpen"
+                          ? `Circuit open for ${source.key} after repeated failures`
+                          : error.reason._tag === "CircuitHalfOpen"
+                            ? `Circuit half-open for ${source.key}: a probe call is running`
+                            : `Circuit breaker store failed for ${source.key}`,
+                      ...(error.reason._tag === "CircuitOpen" ? { retryAfter: error.reason.retryAfter } : {})
+                    })
+                  )
                 )
               )
-            )
+        )
       )

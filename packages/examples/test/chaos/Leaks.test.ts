@@ -130,7 +130,7 @@ describe("chaos: leaks", () => {
         })
       )
       let open = yield* inFlight
-      for (let i = 0; i < 50 && open.length > 0; i++) {
+      for (let i = 0; i < 250 && open.length > 0; i++) {
         yield* Effect.sleep("20 millis")
         open = yield* inFlight
       }

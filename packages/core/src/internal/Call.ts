@@ -1,0 +1,164 @@
+/**
+ * One call across the chain: each step's attempts, with recovery between
+ * them, until an answer finishes or nothing is left.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import { fromEvents } from "../ChatCompletion.ts"
+import { type ChatError, NotFound, StreamTruncated } from "../ChatError.ts"
+import type { ChatRequest } from "../ChatRequest.ts"
+import type * as ResiliencePolicy from "../ResiliencePolicy.ts"
+import type * as ResponseCache from "../ResponseCache.ts"
+import type { Finish, StreamEvent } from "../StreamEvent.ts"
+import * as Attempt from "./Attempt.ts"
+import type * as Breaker from "./Breaker.ts"
+import type * as Chain from "./Chain.ts"
+import * as Continuation from "./Continuation.ts"
+import * as ContinuationRequest from "./ContinuationRequest.ts"
+import type * as Deadlines from "./Deadlines.ts"
+import type * as Recovery from "./Recovery.ts"
+import type { Route } from "./Route.ts"
+
+/** What a call needs, built once per `ResilientChat`. */
+export interface Engine {
+  readonly steps: ReadonlyArray<Chain.Step>
+  readonly policy: ResiliencePolicy.Resolved
+  readonly deadlines: Deadlines.Options
+  readonly guard: Breaker.Guard
+  readonly cache: ResponseCache.Service
+  readonly caching: boolean
+}
+
+/** The delivered content as a completion (for the cache). */
+const completionOf = (delivered: Continuation.Delivered, finish: Finish, model: string) => {
+  const events: Array<StreamEvent> = [{ type: "text-delta", delta: delivered.text }]
+  for (const [index, tool] of delivered.tools) {
+    events.push({
+      type: "tool-call-delta",
+      index,
+      ...(tool.id === undefined ? {} : { id: tool.id }),
+      ...(tool.name === undefined ? {} : { name: tool.name }),
+      argumentsDelta: tool.args
+    })
+  }
+  events.push(finish)
+  return fromEvents(events, model)
+}
+
+/** A call that ends with `StreamTruncated` reports all the text the consumer received. */
+const withDelivered = (error: ChatError, delivered: Continuation.Delivered): ChatError =>
+  error._tag === "StreamTruncated" && error.delivered !== delivered.text
+    ? new StreamTruncated({
+        provider: error.provider,
+        model: error.model,
+        message: error.message,
+        ...(error.requestId === undefined ? {} : { requestId: error.requestId }),
+        ...(error.status === undefined ? {} : { status: error.status }),
+        delivered: delivered.text
+      })
+    : error
+
+const attempt = (
+  engine: Engine,
+  request: ChatRequest,
+  step: Chain.Step,
+  target: Chain.Target | undefined,
+  route: Route
+): Effect.Effect<Finish, ChatError> => {
+  if (step._tag === "Static") {
+    return Attempt.whole(
+      { provider: "static", model: request.model },
+      step.completion,
+      { _tag: "Whole" },
+      route
+    )
+  }
+  if (target === undefined) {
+    const source = { provider: "cache", model: request.model }
+    return Effect.flatMap(engine.cache.get(request), (completion) =>
+      completion === undefined
+        ? Effect.fail(new NotFound({ ...source, message: "No cached response" }))
+        : Attempt.whole(source, completion, { _tag: "Whole" }, route)
+    )
+  }
+  const delivered = route.delivered()
+  const mode = target.service.continuation ?? "instruction"
+  const next = ContinuationRequest.make({ ...request, model: target.model }, delivered.text, {
+    mode,
+    instruction: engine.policy.continuation.instruction
+  })
+  const source = Attempt.sourceOf(target)
+  const guard: Attempt.Guard = (effect) => engine.guard({ ...source, key: target.key }, effect)
+  const kind = { _tag: "Model", minOverlap: engine.policy.continuation.minOverlap } as const
+  const call = target.streaming
+    ? Attempt.streamed(target, next, kind, route, engine.deadlines, guard)
+    : Effect.flatMap(guard(target.service.complete(next)), (completion) =>
+        Attempt.whole(source, completion, kind, route)
+      )
+  return Effect.withSpan(call, "steadystream.chat.attempt", {
+    attributes: {
+      "gen_ai.system": target.service.provider,
+      "gen_ai.request.model": target.model,
+      "steadystream.attempt.streaming": target.streaming,
+      "steadystream.attempt.continuation": delivered.text !== ""
+    }
+  })
+}
+
+/** Runs one call; its events (`finish` included) reach the consumer through `route`. */
+export const run = Effect.fnUntraced(function* (
+  engine: Engine,
+  recovery: Recovery.Recovery,
+  request: ChatRequest,
+  route: Route
+) {
+  const { midStream } = engine.policy
+  let lastError: ChatError | undefined
+  let restart = false
+  for (const [index, step] of engine.steps.entries()) {
+    const target = step._tag === "Target" ? step.target(request) : undefined
+    if (target !== undefined && recovery.skips(target)) continue
+    if (index > 0 && lastError !== undefined) {
+      yield* Effect.logWarning("SteadyStream: falling back").pipe(
+        Effect.annotateLogs({ step: step.name, error: lastError._tag, reason: lastError.message })
+      )
+      yield* route.send([{ type: "fallback", step: step.name, error: lastError }])
+    }
+    while (true) {
+      if (restart) {
+        restart = false
+        yield* route.send([{ type: "restart", error: lastError as ChatError }], Continuation.empty)
+      }
+      const result = yield* Effect.result(attempt(engine, request, step, target, route))
+      if (result._tag === "Success") {
+        if (engine.caching && target !== undefined) {
+          yield* engine.cache.set(request, completionOf(route.delivered(), result.success, target.model))
+        }
+        return
+      }
+      const error = result.failure
+      lastError = error
+      if (Continuation.hasContent(route.delivered())) {
+        if (midStream === "fail") {
+          return yield* Effect.fail(
+            error.isRetryable
+              ? new StreamTruncated({
+                  provider: error.provider,
+                  model: error.model,
+                  message: `Stream failed after content was delivered (midStream: "fail"): ${error.message}`,
+                  delivered: route.delivered().text
+                })
+              : error
+          )
+        }
+        restart = midStream === "restart"
+      }
+      const decision = yield* recovery.decide(error, target)
+      if (decision._tag === "Next") break
+      yield* route.send([{ type: "retrying", attempt: decision.attempt, delay: decision.delay, error }])
+      yield* Effect.sleep(decision.delay)
+    }
+  }
+  return yield* Effect.fail(withDelivered(lastError as ChatError, route.delivered()))
+})

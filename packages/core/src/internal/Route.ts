@@ -1,0 +1,35 @@
+/**
+ * The one way events reach the consumer: each handoff also records what the
+ * consumer has now received, so the exactly-once state changes only when
+ * content is actually handed over.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import type { StreamEvent } from "../StreamEvent.ts"
+import * as Continuation from "./Continuation.ts"
+
+export interface Route {
+  /** What the consumer has received so far. */
+  readonly delivered: () => Continuation.Delivered
+  /** Hands `events` over (in one batch) and records `delivered` as the consumer's state after them. */
+  readonly send: (
+    events: ReadonlyArray<StreamEvent>,
+    delivered?: Continuation.Delivered
+  ) => Effect.Effect<void>
+}
+
+/** A route into the queue of a `Stream.callback`. */
+export const toQueue = <E>(queue: Queue.Queue<StreamEvent, E>): Route => {
+  let delivered = Continuation.empty
+  return {
+    delivered: () => delivered,
+    send: (events, next) => {
+      if (next !== undefined) delivered = next
+      return events.length === 1
+        ? Effect.asVoid(Queue.offer(queue, events[0] as StreamEvent))
+        : Effect.asVoid(Queue.offerAll(queue, events))
+    }
+  }
+}
