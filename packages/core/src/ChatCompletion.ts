@@ -62,8 +62,7 @@ export const fromEvents = (events: Iterable<StreamEvent | ModelEvent>, model?: s
     else if (event.type === "restart") {
       text = ""
       tools.clear()
-    }
-    else if (event.type === "tool-call-delta") {
+    } else if (event.type === "tool-call-delta") {
       const tool = tools.get(event.index) ?? { id: "", name: "", arguments: "" }
       tools.set(event.index, {
         id: event.id ?? tool.id,

@@ -15,24 +15,25 @@ import * as ScriptedChatModel from "../src/testing/ScriptedChatModel.ts"
 const answer =
   "The quick brown fox jumps over the lazy dog while a patient heron watches from the reeds. " +
   "Clouds gather above distant hills, and somewhere a kettle begins to whistle for afternoon tea. " +
-  "Children race bicycles down the lane, shouting names of imaginary kingdoms they will rule someday."
+  "Children race bicycles down the lane, shouting names of imaginary kingdoms they will rule someday. " +
+  "By evening the harbour lights flicker on, one after another, and fishing boats drift home slowly."
 const request: ChatRequest.ChatRequest = { model: "m", messages: [{ role: "user", content: "hi" }] }
 
 describe("ResilientChat: the final StreamTruncated", () => {
   it.effect("carries all the delivered text, not only the last continuation's part", () =>
     Effect.gen(function* () {
-      // Every call delivers 80 more characters of the remainder (enough to verify a continuation),
+      // Every call delivers 100 more characters of the remainder (enough to verify a continuation),
       // then breaks, reporting (as adapters do) only what it delivered itself.
       const script: ScriptedChatModel.Script = (call) => {
         const prefix = ChatRequest.assistantPrefix(call.request) ?? ""
-        const part = answer.slice(prefix.length, prefix.length + 80)
+        const part = answer.slice(prefix.length, prefix.length + 100)
         const cut = new ChatError.StreamTruncated({
           provider: "scripted",
           model: "m",
           message: "connection reset",
           delivered: part
         })
-        return ScriptedChatModel.stream(ScriptedChatModel.textEvents(part, { chunkSize: 40 }), {
+        return ScriptedChatModel.stream(ScriptedChatModel.textEvents(part, { chunkSize: 50 }), {
           failAt: { index: 2, error: cut }
         })
       }
@@ -53,7 +54,7 @@ describe("ResilientChat: the final StreamTruncated", () => {
         return { exit: yield* Fiber.join(fiber), events }
       }).pipe(Effect.provide(Layer.merge(layer, Logger.layer([]))))
       const received = exit.events.flatMap((e) => (e.type === "text-delta" ? [e.delta] : [])).join("")
-      assert.strictEqual(received, answer.slice(0, 240))
+      assert.strictEqual(received, answer.slice(0, 300))
       assert.isTrue(Exit.isFailure(exit.exit))
       if (Exit.isFailure(exit.exit)) {
         const error = exit.exit.cause.reasons.find((r) => r._tag === "Fail")?.error

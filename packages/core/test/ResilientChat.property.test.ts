@@ -54,15 +54,12 @@ const isWord = (c: string | undefined) => c !== undefined && /[\p{L}\p{N}]/u.tes
 
 /**
  * Whether trimming `overlap` repeated code units is the only reading of this continuation: a tail
- * echo is trimmed when at least `minOverlap` long, all of the delivered text, or the rest of a word
- * cut at the break; a continuation that is itself a start of the delivered text could be a restart.
+ * echo is trimmed when at least `minOverlap` long, all of the delivered text, or the delivered text's
+ * last word (cut at the break or repeated whole); a continuation that is itself a start of the delivered text could be a restart.
  */
 const unambiguous = (delivered: string, continuation: string, overlap: number, minOverlap: number) => {
   const cutWord = (k: number) =>
-    isWord(delivered[delivered.length - 1]) &&
-    !isWord(delivered[delivered.length - k - 1]) &&
-    isWord(continuation[k]) &&
-    /^[\p{L}\p{N}]+$/u.test(continuation.slice(0, k))
+    !isWord(delivered[delivered.length - k - 1]) && /^[\p{L}\p{N}]+$/u.test(continuation.slice(0, k))
   const candidate = (k: number) => k >= minOverlap || k === delivered.length || cutWord(k)
   const fold = (text: string) => text.replace(/\s+/g, " ")
   const words = (text: string) => text.match(/[\p{L}\p{N}]+/gu)?.length ?? 0

@@ -37,8 +37,8 @@ const reject = (reason: RejectionReason, detail: string): Verdict => ({ _tag: "R
 /** How much of a continuation is read before deciding (unless it ends first). */
 export const window = 320
 /** A head this long (and at least `decideWords` words) is enough to rule out a restart. */
-const decideChars = 64
-const decideWords = 8
+const decideChars = 96
+const decideWords = 16
 /** Where an echo of the tail may start (after a preamble). */
 const preambleChars = 160
 /** The shortest tail echo recognised after a preamble. */
@@ -98,19 +98,17 @@ const preamble = (head: string, final: boolean): number | undefined => {
 
 /**
  * The length of the longest echo of the delivered tail at the start of
- * `head` (exact characters): at least `min` long, or all of the delivered
- * text, or the rest of a word cut at the break; 0 when none.
+ * `head` (exact characters): at least `min` long, all of the delivered text,
+ * or the delivered text's last word (cut at the break, or repeated whole);
+ * 0 when none.
  */
-const echoAt = (delivered: string, head: string, min: number): number => {
+const echoAt = (delivered: string, head: string, min: number, final: boolean): number => {
   for (let k = Math.min(delivered.length, head.length); k >= 1; k--) {
     if (!delivered.endsWith(head.slice(0, k))) continue
     if (k >= min || k === delivered.length) return k
-    const cutWord =
-      isWordChar(delivered[delivered.length - 1]) &&
-      !isWordChar(delivered[delivered.length - k - 1]) &&
-      isWordChar(head[k]) &&
-      /^[\p{L}\p{N}]+$/u.test(head.slice(0, k))
-    if (cutWord) return k
+    const lastWord =
+      !isWordChar(delivered[delivered.length - k - 1]) && /^[\p{L}\p{N}]+$/u.test(head.slice(0, k))
+    if (lastWord && (head.length > k || final)) return k
   }
   return 0
 }
@@ -124,16 +122,50 @@ const couldGrow = (delivered: string, head: string, min: number): boolean => {
   return false
 }
 
-/** Whether the head begins the way the delivered answer began, without reproducing it. */
-const restarted = (delivered: string, head: string): boolean => {
+/** Common words that open a sentence, rarely written capitalised inside one. */
+const openers = new Set(
+  (
+    "the a an it its this that these those there here our we i you they he she in on at as when while " +
+    "sure certainly yes no well okay ok so to for from with about approximately roughly around nearly " +
+    "almost overall generally basically simply let of"
+  ).split(" ")
+)
+
+/**
+ * Whether the head begins an answer again instead of continuing the delivered
+ * one: its first three words are the delivered answer's first three; most of
+ * its first content words come from the delivered opening; or (`atBreak`: the
+ * head follows the delivered text directly) it starts a capitalised word right
+ * after a word or punctuation, where a continuation would have put a space, or
+ * a capitalised common sentence opener ("The", "It", "Sure") in the middle of
+ * a sentence.
+ */
+const restarted = (delivered: string, head: string, atBreak: boolean): boolean => {
   const d = words(delivered)
   const h = words(head)
   if (d.length >= 3 && h.length >= 3 && h[0] === d[0] && h[1] === d[1] && h[2] === d[2]) return true
+  if (atBreak && /^\p{Lu}\p{Ll}/u.test(head)) {
+    if (/[\p{L}\p{N}.,;:!?]$/u.test(delivered)) return true
+    if (/[\p{Ll},]\s+$/u.test(delivered) && openers.has(h[0] ?? "")) return true
+  }
+  const first = h.slice(0, decideWords)
+  // Two phrases of the delivered text said again (pairs of words, one of them a content word).
+  const pairs = new Set<string>()
+  for (let i = 1; i < d.length; i++) pairs.add(`${d[i - 1]} ${d[i]}`)
+  const repeated = new Set<string>()
+  for (let i = 1; i < first.length; i++) {
+    const pair = `${first[i - 1]} ${first[i]}`
+    if (pairs.has(pair) && (isContent(first[i - 1] as string) || isContent(first[i] as string)))
+      repeated.add(pair)
+  }
+  if (repeated.size >= 2) return true
   const opening = new Set(d.slice(0, 40))
-  const content = h.slice(0, decideWords).filter((w) => w.length >= 4 || /\d/.test(w))
-  if (content.length < 3) return false
-  return content.filter((w) => opening.has(w)).length / content.length >= 0.75
+  const content = first.filter(isContent)
+  if (content.length < 2) return false
+  return content.filter((w) => opening.has(w)).length / content.length >= 0.6
 }
+
+const isContent = (word: string) => word.length >= 4 || /\d/.test(word)
 
 /**
  * The verdict on `head` (the continuation's text so far) after `delivered`.
@@ -161,14 +193,14 @@ export const verify = (
       return reject("restarted", "The continuation replays the delivered text and stops short")
   }
   if (!decided && couldGrow(delivered, head, minOverlap)) return pending
-  const echo = echoAt(delivered, head, minOverlap)
+  const echo = echoAt(delivered, head, minOverlap, final)
   if (echo > 0) return accept(echo)
   // A preamble about continuing is dropped, and an echo of the tail after it (anchor, last sentence, cut word).
   const lead = preamble(head, decided)
   if (lead === undefined) return pending
   const rest = head.slice(lead)
   if (lead > 0) {
-    const after = echoAt(delivered, rest, minOverlap)
+    const after = echoAt(delivered, rest, minOverlap, final)
     if (after > 0) return accept(lead + after)
   }
   if (!decided && (rest.length < decideChars || words(rest).length < decideWords)) return pending
@@ -178,7 +210,7 @@ export const verify = (
     const found = h.text.indexOf(tail)
     if (found !== -1 && found <= preambleChars) return accept(h.at[found + tail.length] ?? head.length)
   }
-  if (restarted(delivered, rest)) {
+  if (restarted(delivered, rest, lead === 0)) {
     return reject("restarted", "The continuation starts the answer again instead of continuing it")
   }
   if (lead > 0 && rest.trim() === "") return reject("unverifiable", "The continuation holds only a preamble")
