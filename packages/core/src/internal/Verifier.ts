@@ -24,6 +24,7 @@
  * @internal
  */
 import type { RejectionReason } from "../ChatError.ts"
+import * as Preamble from "./Preamble.ts"
 
 export type Verdict =
   | { readonly _tag: "Pending"; readonly detail?: string }
@@ -39,8 +40,8 @@ export const window = 320
 /** A head this long (and at least `decideWords` words) is enough to rule out a restart. */
 const decideChars = 96
 const decideWords = 16
-/** Where an echo of the tail may start (after a preamble). */
-const preambleChars = 160
+/** How long a capitalised continuation is held before it is clear it does not open with a preamble. */
+const preambleWait = 48
 /** The shortest tail echo recognised after a preamble. */
 const longEcho = 16
 
@@ -78,23 +79,9 @@ const fold = (raw: string): Folded => {
   return { text, at }
 }
 
-const wordPattern = /[\p{L}\p{N}]+/gu
+const wordPattern = /[\p{L}\p{N}][\p{L}\p{N}\p{M}]*/gu
 const words = (text: string): Array<string> => (text.toLowerCase().match(wordPattern) ?? []) as Array<string>
-const isWordChar = (c: string | undefined) => c !== undefined && /[\p{L}\p{N}]/u.test(c)
-
-const metaPattern =
-  /\b(continu\w*|left off|pick(?:ing)? up|resum\w*|where (?:i|we) (?:stopped|were)|as i was saying|rest of (?:the|my) (?:answer|response|reply)|cut off|here(?:'s| is) the rest)\b/i
-const terminatorPattern = /(?::|\.\.\.|\u2026|\n|\.\s|!\s|,\s)\s*/g
-
-/** The length of a leading preamble about continuing (0 when none); undefined while it may still be one. */
-const preamble = (head: string, final: boolean): number | undefined => {
-  const meta = metaPattern.exec(head.slice(0, preambleChars))
-  if (meta === null) return 0
-  terminatorPattern.lastIndex = meta.index + meta[0].length
-  const end = terminatorPattern.exec(head)
-  if (end === null || end.index > preambleChars) return final || head.length >= window ? 0 : undefined
-  return end.index + end[0].length
-}
+const isWordChar = (c: string | undefined) => c !== undefined && /[\p{L}\p{N}\p{M}]/u.test(c)
 
 /**
  * The length of the longest echo of the delivered tail at the start of
@@ -107,7 +94,7 @@ const echoAt = (delivered: string, head: string, min: number, final: boolean): n
     if (!delivered.endsWith(head.slice(0, k))) continue
     if (k >= min || k === delivered.length) return k
     const lastWord =
-      !isWordChar(delivered[delivered.length - k - 1]) && /^[\p{L}\p{N}]+$/u.test(head.slice(0, k))
+      !isWordChar(delivered[delivered.length - k - 1]) && /^[\p{L}\p{N}\p{M}]+$/u.test(head.slice(0, k))
     if (lastWord && (head.length > k || final)) return k
   }
   return 0
@@ -122,6 +109,18 @@ const couldGrow = (delivered: string, head: string, min: number): boolean => {
   return false
 }
 
+/** Whether the head opens with the delivered answer's first three words ("maybe": too few words yet). */
+const sameOpening = (delivered: string, head: string): "yes" | "no" | "maybe" => {
+  const d = words(delivered)
+  const h = words(head)
+  if (d.length < 3) return "no"
+  for (let i = 0; i < Math.min(3, h.length); i++) {
+    const last = i === h.length - 1
+    if (h[i] !== d[i] && !(last && (d[i] as string).startsWith(h[i] as string))) return "no"
+  }
+  return h.length >= 3 && h[2] === d[2] ? "yes" : "maybe"
+}
+
 /** Common words that open a sentence, rarely written capitalised inside one. */
 const openers = new Set(
   (
@@ -133,7 +132,7 @@ const openers = new Set(
 
 /**
  * Whether the head begins an answer again instead of continuing the delivered
- * one: its first three words are the delivered answer's first three; most of
+ * one (besides {@link sameOpening}): it repeats two of its phrases; most of
  * its first content words come from the delivered opening; or (`atBreak`: the
  * head follows the delivered text directly) it starts a capitalised word right
  * after a word or punctuation, where a continuation would have put a space, or
@@ -143,7 +142,6 @@ const openers = new Set(
 const restarted = (delivered: string, head: string, atBreak: boolean): boolean => {
   const d = words(delivered)
   const h = words(head)
-  if (d.length >= 3 && h.length >= 3 && h[0] === d[0] && h[1] === d[1] && h[2] === d[2]) return true
   if (atBreak && /^\p{Lu}\p{Ll}/u.test(head)) {
     if (/[\p{L}\p{N}.,;:!?]$/u.test(delivered)) return true
     if (/[\p{Ll},]\s+$/u.test(delivered) && openers.has(h[0] ?? "")) return true
@@ -181,6 +179,26 @@ export const verify = (
   const { final, minOverlap } = options
   if (head.length === 0) return final ? accept(0) : pending
   const decided = final || head.length >= window
+  // A preamble about continuing is dropped first; what follows it is read like a continuation.
+  const lead = Preamble.length(head, decided)
+  if (lead === undefined) return pending
+  // A capitalised start may still turn out to be a preamble ("Sure! Continuing…"): wait for its first words.
+  if (!decided && lead === 0 && head.length < preambleWait && /^\p{Lu}/u.test(head)) return pending
+  const rest = head.slice(lead)
+  if (lead > 0 && rest.trim() === "") {
+    return decided ? reject("unverifiable", "The continuation holds only a preamble") : pending
+  }
+  const verdict = afterLead(delivered, rest, lead, { final, minOverlap, decided })
+  return verdict._tag === "Accept" ? accept(lead + verdict.skip) : verdict
+}
+
+const afterLead = (
+  delivered: string,
+  head: string,
+  lead: number,
+  options: { readonly final: boolean; readonly minOverlap: number; readonly decided: boolean }
+): Verdict => {
+  const { final, minOverlap, decided } = options
   // An exact replay: only what comes after it is new (whitespace folded for a long one).
   if (head.startsWith(delivered)) return accept(delivered.length)
   const d = fold(delivered)
@@ -189,30 +207,30 @@ export const verify = (
   if (long && h.text.startsWith(d.text)) return accept(h.at[d.text.length] ?? head.length)
   if (delivered.startsWith(head) || (long && d.text.startsWith(h.text))) {
     if (!decided) return pending
-    if (words(head).length >= 3)
+    if (words(head).length >= 3) {
       return reject("restarted", "The continuation replays the delivered text and stops short")
+    }
   }
   if (!decided && couldGrow(delivered, head, minOverlap)) return pending
+  // An echo of the tail: the anchor, a repeated last sentence, a cut or repeated last word. Starting with
+  // the answer's first words is a restart, unless it repeats more of the tail than its last word.
   const echo = echoAt(delivered, head, minOverlap, final)
-  if (echo > 0) return accept(echo)
-  // A preamble about continuing is dropped, and an echo of the tail after it (anchor, last sentence, cut word).
-  const lead = preamble(head, decided)
-  if (lead === undefined) return pending
-  const rest = head.slice(lead)
-  if (lead > 0) {
-    const after = echoAt(delivered, rest, minOverlap, final)
-    if (after > 0) return accept(lead + after)
+  if (echo >= Math.max(minOverlap, 4)) return accept(echo)
+  const opening = sameOpening(delivered, head)
+  if (opening === "yes") {
+    return reject("restarted", "The continuation starts the answer again instead of continuing it")
   }
-  if (!decided && (rest.length < decideChars || words(rest).length < decideWords)) return pending
-  // The anchor (the delivered tail, whitespace folded) after a preamble the pattern did not recognise.
+  if (opening === "maybe" && !decided) return pending
+  if (!decided && (head.length < decideChars || words(head).length < decideWords)) return pending
+  // The anchor (the delivered tail, whitespace folded) after a few words the preamble pattern did not know.
   const tail = fold(anchor(delivered)).text
   if (tail.length >= longEcho) {
     const found = h.text.indexOf(tail)
-    if (found !== -1 && found <= preambleChars) return accept(h.at[found + tail.length] ?? head.length)
+    if (found !== -1 && found <= Preamble.maxLength) return accept(h.at[found + tail.length] ?? head.length)
   }
-  if (restarted(delivered, rest, lead === 0)) {
+  // A repeated last word is trimmed once it is clear the rest does not restart the answer.
+  if (restarted(delivered, head.slice(echo), lead === 0 && echo === 0)) {
     return reject("restarted", "The continuation starts the answer again instead of continuing it")
   }
-  if (lead > 0 && rest.trim() === "") return reject("unverifiable", "The continuation holds only a preamble")
-  return accept(lead)
+  return accept(echo)
 }
