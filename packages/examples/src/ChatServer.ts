@@ -68,7 +68,7 @@ export const frames = (
               ? summary
               : frame("error", {
                   error: ChatError.encode(failure),
-                  message: `${Progress.reason(failure)}: ${failure.message}`
+                  message: Progress.describe(failure)
                 }) + summary
           })
         )

@@ -73,6 +73,37 @@ describe("ChatServer", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live("says an open breaker made no call and when it lets calls through, and counts no attempt", () =>
+    Effect.gen(function* () {
+      const { url } = yield* startExample(FakeScenario.named.outage, {
+        retry: { maxRetries: 0 },
+        circuitBreaker: { failures: 1, openFor: "30 seconds" }
+      })
+      const ask = () =>
+        Effect.map(post(`${url}/api/chat`, JSON.stringify({ prompt: "hi" })), (r) => parseSse(r.text))
+      // The first call fails for real (503), which opens the breaker before its fallback step.
+      const first = yield* ask()
+      assert.match(String(first.at(-1)?.[1].summary), /^1 attempt · 1 fallback · .* failed: CircuitOpen/)
+      const second = yield* ask()
+      assert.deepStrictEqual(
+        second.map(([name]) => name),
+        ["fallback", "error", "summary"]
+      )
+      assert.match(
+        String(second[0]?.[1].status),
+        /^circuit open \(no call was made; the breaker lets calls through again in \d+\.\d s\), falling back to non-streaming \(attempt 1\/5\)$/
+      )
+      assert.match(
+        String(second[1]?.[1].message),
+        /no call was made; the breaker lets calls through again in \d+\.\d s/
+      )
+      assert.match(
+        String(second[2]?.[1].summary),
+        /^0 attempts · 1 fallback · .* failed: CircuitOpen \(circuit open, no call made\)$/
+      )
+    }).pipe(Effect.scoped)
+  )
+
   it.live("rejects a body that is neither a prompt nor messages with 400", () =>
     Effect.gen(function* () {
       const { url } = yield* startExample({})
