@@ -10,11 +10,10 @@
  * ```
  *
  * Prints `SteadyStream example listening on http://…` once it accepts
- * connections. A rejected key or an unreachable server ends it at start-up
- * with one line and exit code 1.
+ * connections. Any start-up failure (a rejected key, an unreachable server,
+ * a busy port) ends it with one `error:` line and exit code 1; a bad flag
+ * with the usage on stderr and exit code 2 (see `Cli.ts`).
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeServices from "@effect/platform-node/NodeServices"
 import { ResilientChat } from "@steadystream/core"
 import { OpenAiChatModel } from "@steadystream/openai-adapter"
 import * as Context from "effect/Context"
@@ -22,9 +21,8 @@ import { Command, Flag } from "effect/cli"
 import * as Effect from "effect/Effect"
 import { HttpServer } from "effect/http"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as References from "effect/References"
 import * as ChatServer from "./ChatServer.ts"
+import * as Cli from "./Cli.ts"
 import * as Flags from "./Flags.ts"
 import * as ModelSource from "./ModelSource.ts"
 import * as Progress from "./Progress.ts"
@@ -65,17 +63,10 @@ const command = Command.make("serve", { port, host, ...Flags.source, ...Flags.po
       return yield* Effect.never
     })
     yield* started.pipe(
-      Effect.catchTags({
-        ServeError: (error) => Effect.fail(`cannot listen on ${flags.host}:${flags.port}: ${error.message}`)
-      }),
-      Effect.catch((error) =>
-        Effect.fail(typeof error === "string" ? error : `pre-flight check failed, ${Progress.explain(error)}`)
-      ),
-      Effect.catch((message) =>
-        Effect.sync(() => {
-          process.stderr.write(`error: ${message}\n`)
-          process.exitCode = 1
-        })
+      Effect.mapError((error) =>
+        error._tag === "ServeError"
+          ? new Cli.Failed({ message: `cannot listen on ${flags.host}:${flags.port}: ${Cli.oneLine(error)}` })
+          : new Cli.Failed({ message: `pre-flight check failed, ${Progress.explain(error)}` })
       )
     )
   }).pipe(Effect.scoped)
@@ -87,9 +78,4 @@ const command = Command.make("serve", { port, host, ...Flags.source, ...Flags.po
   )
 )
 
-Command.run(command, { version: "0.1.0" }).pipe(
-  Effect.provideService(References.MinimumLogLevel, "Error"),
-  Effect.provideService(Logger.LogToStderr, true),
-  Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain
-)
+Cli.run(command, { version: "0.1.0" })

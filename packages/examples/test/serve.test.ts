@@ -3,10 +3,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { FakeOpenAiServer, FakeScenario } from "@steadystream/openai-adapter/testing"
 import * as Effect from "effect/Effect"
 import { get, parseSse, post } from "./example.ts"
-import { runScript, startScript } from "./spawn.ts"
+import { busyPort, runScript, startScript } from "./spawn.ts"
 
 const serve = fileURLToPath(new URL("../src/serve.ts", import.meta.url))
-const fast = ["--port", "0", "--base-delay", "20ms", "--fake-delay", "0ms"]
+const quick = ["--base-delay", "20ms", "--fake-delay", "0ms"]
+const fast = ["--port", "0", ...quick]
 
 describe.concurrent("serve CLI", () => {
   it.live("prints its URL and serves the page, the chat stream and metrics (default scenario: flaky)", () =>
@@ -41,11 +42,34 @@ describe.concurrent("serve CLI", () => {
     }).pipe(Effect.scoped)
   )
 
-  it.live("a bad port prints usage and exits non-zero", () =>
+  it.live("a bad port prints usage on stderr and exits non-zero", () =>
     Effect.gen(function* () {
       const run = yield* runScript(serve, ["--port", "70000"])
       assert.notStrictEqual(run.code, 0)
       assert.include(run.stderr, "Expected a port between 0 and 65535, got 70000")
+      assert.include(run.stderr, "USAGE")
+      assert.strictEqual(run.stdout, "")
     })
+  )
+
+  it.live("a port in use or a host that does not resolve ends it with one error line saying why", () =>
+    Effect.gen(function* () {
+      const port = yield* busyPort
+      const busy = yield* runScript(serve, [...quick, "--scenario", "happy", "--port", String(port)])
+      assert.strictEqual(busy.code, 1, busy.stderr)
+      assert.strictEqual(busy.stdout, "")
+      assert.match(
+        busy.stderr,
+        new RegExp(
+          `^error: cannot listen on 127\\.0\\.0\\.1:${port}: listen EADDRINUSE: address already in use .*\n$`
+        )
+      )
+      const host = yield* runScript(serve, [...fast, "--scenario", "happy", "--host", "999.1.1.1"])
+      assert.strictEqual(host.code, 1, host.stderr)
+      assert.match(
+        host.stderr,
+        /^error: cannot listen on 999\.1\.1\.1:0: getaddrinfo ENOTFOUND 999\.1\.1\.1\n$/
+      )
+    }).pipe(Effect.scoped)
   )
 })

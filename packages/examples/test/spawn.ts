@@ -61,6 +61,18 @@ export const closedPort = Effect.callback<number>((resume) => {
   })
 })
 
+/** A local port something listens on for the scope (so nothing else can bind it). */
+export const busyPort = Effect.acquireRelease(
+  Effect.callback<Net.Server>((resume) => {
+    const server = Net.createServer()
+    server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+  }),
+  (server) =>
+    Effect.callback<void>((resume) => {
+      server.close(() => resume(Effect.void))
+    })
+).pipe(Effect.map((server) => (server.address() as Net.AddressInfo).port))
+
 /**
  * Starts a long-running script and waits (bounded) until its stdout matches
  * `ready`; the match's first group is returned. Killed when the scope closes.
