@@ -5,12 +5,13 @@
  *
  * - `GET /`: the page (self-contained HTML, no build step).
  * - `POST /api/chat`: `{ "prompt": "…" }` or `{ "messages": [{ "role", "content" }…] }` →
- *   `text/event-stream`, one frame per event (see {@link frames}).
+ *   `text/event-stream`, one frame per event (see {@link frames}). A bad body is a 400 naming the
+ *   field (see `ChatBody.ts`), a body over the limit a 413, another method a 405.
  * - `GET /metrics`: Prometheus text (`steadystream_requests_total`, …).
  */
 import * as Http from "node:http"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { ChatError, ChatRequest, ResilientChat, StreamEvent } from "@steadystream/core"
+import { ChatError, ResilientChat, StreamEvent } from "@steadystream/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { HttpRouter, type HttpServer, type HttpServerError, HttpServerResponse } from "effect/http"
@@ -18,6 +19,7 @@ import * as Layer from "effect/Layer"
 import { PrometheusMetrics } from "effect/observability"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as ChatBody from "./ChatBody.ts"
 import * as Page from "./Page.ts"
 import * as Progress from "./Progress.ts"
 
@@ -29,13 +31,12 @@ export interface Options {
   readonly maxAttempts: number
   /** Where answers come from, shown on the page. */
   readonly source: string
+  /** The largest `POST /api/chat` body accepted, in bytes. Default {@link defaultMaxBodyBytes}. */
+  readonly maxBodyBytes?: number
 }
 
-/** The body of `POST /api/chat`: a prompt, or a whole conversation. */
-export const ChatBody = Schema.Union([
-  Schema.Struct({ prompt: Schema.NonEmptyString }),
-  Schema.Struct({ messages: Schema.Array(ChatRequest.ChatMessage).check(Schema.isMinLength(1)) })
-])
+/** The default body limit: 1 MiB, room for a long conversation, far below a memory problem. */
+export const defaultMaxBodyBytes = 1024 * 1024
 
 const encodeEvent = Schema.encodeSync(StreamEvent.StreamEvent)
 
@@ -89,7 +90,11 @@ export const frames = (
     })
   )
 
-const badRequest = (message: string) => HttpServerResponse.jsonUnsafe({ error: { message } }, { status: 400 })
+const methodNotAllowed = (allowed: string) =>
+  HttpServerResponse.jsonUnsafe(
+    { error: { message: `Method not allowed: use ${allowed}`, type: "invalid_request_error" } },
+    { status: 405, headers: { allow: allowed } }
+  )
 
 /** The routes, given the `ResilientChat` to use. */
 export const routes = (
@@ -98,6 +103,7 @@ export const routes = (
   HttpRouter.use((router) =>
     Effect.gen(function* () {
       const chat = yield* ResilientChat.ResilientChat
+      const limit = options.maxBodyBytes ?? defaultMaxBodyBytes
       yield* router.add(
         "GET",
         "/",
@@ -105,26 +111,18 @@ export const routes = (
       )
       yield* router.add("POST", "/api/chat", (request) =>
         Effect.gen(function* () {
-          const body = yield* request.json.pipe(
-            Effect.flatMap(Schema.decodeUnknownEffect(ChatBody)),
-            Effect.option
-          )
-          if (body._tag === "None") {
-            return badRequest(
-              'Expected JSON {"prompt": "…"} or {"messages": [{"role": "user", "content": "…"}]}'
-            )
-          }
-          const messages =
-            "prompt" in body.value
-              ? [{ role: "user" as const, content: body.value.prompt }]
-              : body.value.messages
+          const body = yield* ChatBody.read(request, limit)
+          const messages = yield* ChatBody.decode(body, options.model)
           const events = chat.stream({ model: options.model, messages })
           return HttpServerResponse.stream(Stream.encodeText(frames(events, options.maxAttempts)), {
             contentType: "text/event-stream",
             headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
           })
-        })
+        }).pipe(Effect.catchTag("Rejected", (rejected) => Effect.succeed(ChatBody.toResponse(rejected))))
       )
+      for (const method of ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"] as const) {
+        yield* router.add(method, "/api/chat", methodNotAllowed("POST"))
+      }
     })
   ).pipe(Layer.provideMerge(PrometheusMetrics.layerHttp({ path: "/metrics" })))
 

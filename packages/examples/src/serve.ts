@@ -16,11 +16,13 @@
  */
 import { ResilientChat } from "@steadystream/core"
 import { OpenAiChatModel } from "@steadystream/openai-adapter"
+import * as ByteSize from "effect/ByteSize"
 import * as Context from "effect/Context"
 import { Command, Flag } from "effect/cli"
 import * as Effect from "effect/Effect"
 import { HttpServer } from "effect/http"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as ChatServer from "./ChatServer.ts"
 import * as Cli from "./Cli.ts"
 import * as Flags from "./Flags.ts"
@@ -40,36 +42,65 @@ const host = Flag.String("host").pipe(
   Flag.withDescription("The address to bind (default 127.0.0.1).")
 )
 
-const command = Command.make("serve", { port, host, ...Flags.source, ...Flags.policy }, (flags) =>
-  Effect.gen(function* () {
-    const source = yield* ModelSource.make(yield* Flags.sourceOptions(flags))
-    const { policy, maxAttempts } = Flags.toPolicy(flags)
-    const started = Effect.gen(function* () {
-      const model = yield* Layer.build(source.layer)
-      yield* OpenAiChatModel.preflight.pipe(Effect.provide(model))
-      const app = ChatServer.layer({
-        port: flags.port,
-        host: flags.host,
-        model: source.model,
-        maxAttempts,
-        source: source.description
-      }).pipe(Layer.provide(ResilientChat.layer(policy)), Layer.provide(Layer.succeedContext(model)))
-      const { address } = Context.get(yield* Layer.build(app), HttpServer.HttpServer)
-      const url = HttpServer.formatAddress(address)
-      yield* Effect.sync(() => {
-        process.stdout.write(`SteadyStream example listening on ${url}\n`)
-        process.stderr.write(`answering from ${source.description}\n`)
+const bodyLimits = { min: 1024, max: 100 * 1024 * 1024 }
+
+/** `64KiB`, `2MB`, `1048576`: a size in bytes. */
+const parseSize = (input: string): number | undefined => {
+  const size = /^\s*\d+\s*$/.test(input) ? ByteSize.fromInput(Number(input)) : ByteSize.fromString(input)
+  return size._tag === "Some" ? Number(size.value) : undefined
+}
+
+const maxBodySize = Flag.String("max-body-size").pipe(
+  Flag.withMetavar("size"),
+  Flag.filterMap(
+    (input) => {
+      const bytes = parseSize(input)
+      return bytes !== undefined && bytes >= bodyLimits.min && bytes <= bodyLimits.max
+        ? Option.some(bytes)
+        : Option.none()
+    },
+    () => "Expected a size from 1KiB to 100MiB, like 64KiB, 2MB or 1048576 (bytes)"
+  ),
+  Flag.withDefault(ChatServer.defaultMaxBodyBytes),
+  Flag.withDescription("The largest POST /api/chat body accepted; larger ones get 413 (default 1MiB).")
+)
+
+const command = Command.make(
+  "serve",
+  { port, host, maxBodySize, ...Flags.source, ...Flags.policy },
+  (flags) =>
+    Effect.gen(function* () {
+      const source = yield* ModelSource.make(yield* Flags.sourceOptions(flags))
+      const { policy, maxAttempts } = Flags.toPolicy(flags)
+      const started = Effect.gen(function* () {
+        const model = yield* Layer.build(source.layer)
+        yield* OpenAiChatModel.preflight.pipe(Effect.provide(model))
+        const app = ChatServer.layer({
+          port: flags.port,
+          host: flags.host,
+          model: source.model,
+          maxAttempts,
+          source: source.description,
+          maxBodyBytes: flags.maxBodySize
+        }).pipe(Layer.provide(ResilientChat.layer(policy)), Layer.provide(Layer.succeedContext(model)))
+        const { address } = Context.get(yield* Layer.build(app), HttpServer.HttpServer)
+        const url = HttpServer.formatAddress(address)
+        yield* Effect.sync(() => {
+          process.stdout.write(`SteadyStream example listening on ${url}\n`)
+          process.stderr.write(`answering from ${source.description}\n`)
+        })
+        return yield* Effect.never
       })
-      return yield* Effect.never
-    })
-    yield* started.pipe(
-      Effect.mapError((error) =>
-        error._tag === "ServeError"
-          ? new Cli.Failed({ message: `cannot listen on ${flags.host}:${flags.port}: ${Cli.oneLine(error)}` })
-          : new Cli.Failed({ message: `pre-flight check failed, ${Progress.explain(error)}` })
+      yield* started.pipe(
+        Effect.mapError((error) =>
+          error._tag === "ServeError"
+            ? new Cli.Failed({
+                message: `cannot listen on ${flags.host}:${flags.port}: ${Cli.oneLine(error)}`
+              })
+            : new Cli.Failed({ message: `pre-flight check failed, ${Progress.explain(error)}` })
+        )
       )
-    )
-  }).pipe(Effect.scoped)
+    }).pipe(Effect.scoped)
 ).pipe(
   Command.withDescription(
     "Serves a page that streams a resilient answer and shows recovery live, with Prometheus metrics at " +

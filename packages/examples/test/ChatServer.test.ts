@@ -120,6 +120,85 @@ describe("ChatServer", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live("names the offending field of a bad body, and calls nothing upstream", () =>
+    Effect.gen(function* () {
+      const { url, fake } = yield* startExample({})
+      const cases: ReadonlyArray<readonly [unknown, string | null, RegExp]> = [
+        [{ prompt: "a", messages: "x" }, null, /not both/],
+        [{ messages: "x" }, "messages", /^messages: Expected array/],
+        [
+          { messages: [{ role: "bot", content: "x" }] },
+          "messages.0.role",
+          /^messages\.0\.role: Expected "system"/
+        ],
+        [{ messages: [{ role: "user", content: 3 }] }, "messages.0.content", /Expected string/],
+        [{ messages: [{ role: "tool", content: "42" }] }, "messages.0.toolCallId", /needs the toolCallId/],
+        [{ messages: [{ role: "user", content: " \n " }] }, "messages.0.content", /blank prompt/],
+        [{ prompt: "   " }, "prompt", /^prompt: Expected some text, got an empty or blank prompt/],
+        [{ prompt: 7 }, "prompt", /^prompt: Expected a string, got 7/],
+        [{ prompt: "hi", model: "gpt-5" }, "model", /^model: Unknown field/],
+        [[1, 2], null, /^\(body\): Expected a JSON object/]
+      ]
+      for (const [body, param, message] of cases) {
+        const response = yield* post(`${url}/api/chat`, JSON.stringify(body))
+        assert.strictEqual(response.status, 400, JSON.stringify(body))
+        const error = (
+          JSON.parse(response.text) as { error: { message: string; param: string | null; type: string } }
+        ).error
+        assert.strictEqual(error.param, param, JSON.stringify(body))
+        assert.match(error.message, message, JSON.stringify(body))
+        assert.strictEqual(error.type, "invalid_request_error")
+      }
+      const valid = [
+        { role: "tool", content: "42", toolCallId: "call_1" },
+        { role: "user", content: "and?" }
+      ]
+      const accepted = yield* post(`${url}/api/chat`, JSON.stringify({ messages: valid }))
+      assert.strictEqual(accepted.status, 200, accepted.text)
+      const calls = (yield* fake.requests).filter((request) => request.path === "/v1/chat/completions")
+      assert.strictEqual(calls.length, 1, "only the valid body reached the model")
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("answers another method on /api/chat with 405 and Allow: POST", () =>
+    Effect.gen(function* () {
+      const { url } = yield* startExample({})
+      for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
+        const response = yield* get(`${url}/api/chat`, { method })
+        assert.strictEqual(response.status, 405, method)
+        assert.strictEqual(response.headers.get("allow"), "POST", method)
+        assert.include(response.text, "use POST")
+      }
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("refuses a body over the limit with 413 naming the limit, declared or chunked", () =>
+    Effect.gen(function* () {
+      const { url, fake } = yield* startExample({}, undefined, undefined, { maxBodyBytes: 1024 })
+      const big = JSON.stringify({ prompt: "x".repeat(4096) })
+      const declared = yield* post(`${url}/api/chat`, big)
+      assert.strictEqual(declared.status, 413)
+      const error = (JSON.parse(declared.text) as { error: { message: string; limit: number } }).error
+      assert.strictEqual(error.limit, 1024)
+      assert.match(error.message, /larger than the limit of 1 KiB \(1024 bytes\)/)
+      const bytes = new TextEncoder().encode(big)
+      const chunked = yield* post(`${url}/api/chat`, "", {
+        body: new ReadableStream({
+          start(controller) {
+            for (let i = 0; i < bytes.length; i += 512) controller.enqueue(bytes.subarray(i, i + 512))
+            controller.close()
+          }
+        }),
+        duplex: "half"
+      } as RequestInit)
+      assert.strictEqual(chunked.status, 413)
+      assert.include(chunked.text, '"limit":1024')
+      const small = yield* post(`${url}/api/chat`, JSON.stringify({ prompt: "x".repeat(900) }))
+      assert.strictEqual(small.status, 200)
+      assert.strictEqual((yield* fake.requests).filter((r) => r.path === "/v1/chat/completions").length, 1)
+    }).pipe(Effect.scoped)
+  )
+
   it.live("serves the page and Prometheus metrics", () =>
     Effect.gen(function* () {
       const { url } = yield* startExample({})

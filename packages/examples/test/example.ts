@@ -15,12 +15,13 @@ import * as ChatServer from "../src/ChatServer.ts"
 export const startExample = (
   scenario: FakeOpenAiServer.Options,
   policy: ResiliencePolicy.ResiliencePolicy = { retry: { baseDelay: "20 millis" } },
-  source = "a test fake server"
+  source = "a test fake server",
+  options: Partial<ChatServer.Options> = {}
 ) =>
   Effect.gen(function* () {
     const fake = yield* FakeOpenAiServer.make(scenario)
     const model = OpenAiChatModel.layer({ apiKey: Redacted.make("sk-test"), baseURL: fake.url })
-    const app = ChatServer.layer({ port: 0, model: "gpt-fake", maxAttempts: 5, source }).pipe(
+    const app = ChatServer.layer({ port: 0, model: "gpt-fake", maxAttempts: 5, source, ...options }).pipe(
       Layer.provide(ResilientChat.layer(policy)),
       Layer.provide(model)
     )
@@ -43,18 +44,24 @@ export const parseSse = (body: string): ReadonlyArray<readonly [string, Record<s
       return [name, JSON.parse(data) as Record<string, unknown>] as const
     })
 
-export const post = (url: string, body: string) =>
+export const post = (url: string, body: string, init: RequestInit = {}) =>
   Effect.promise(() =>
-    fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body }).then(
+    fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body, ...init }).then(
       async (response) => ({
         status: response.status,
         type: response.headers.get("content-type"),
+        headers: response.headers,
         text: await response.text()
       })
     )
   )
 
-export const get = (url: string) =>
+export const get = (url: string, init: RequestInit = {}) =>
   Effect.promise(() =>
-    fetch(url).then(async (response) => ({ status: response.status, text: await response.text() }))
+    fetch(url, init).then(async (response) => ({
+      status: response.status,
+      type: response.headers.get("content-type"),
+      headers: response.headers,
+      text: await response.text()
+    }))
   )

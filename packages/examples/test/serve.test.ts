@@ -52,6 +52,25 @@ describe.concurrent("serve CLI", () => {
     })
   )
 
+  it.live("--max-body-size sets the body limit; a bad size is refused naming the flag", () =>
+    Effect.gen(function* () {
+      const url = yield* startScript(
+        serve,
+        [...fast, "--scenario", "happy", "--max-body-size", "2KiB"],
+        /listening on (http:\/\/\S+)/
+      )
+      const response = yield* post(`${url}/api/chat`, JSON.stringify({ prompt: "x".repeat(3000) }))
+      assert.strictEqual(response.status, 413)
+      assert.include(response.text, '"limit":2048')
+      const bad = yield* runScript(serve, [...fast, "--max-body-size", "10"])
+      assert.strictEqual(bad.code, 2)
+      assert.match(
+        bad.stderr,
+        /^error: Invalid value for flag --max-body-size: "10"\. Expected a size from 1KiB to 100MiB/m
+      )
+    }).pipe(Effect.scoped)
+  )
+
   it.live("a port in use or a host that does not resolve ends it with one error line saying why", () =>
     Effect.gen(function* () {
       const port = yield* busyPort
