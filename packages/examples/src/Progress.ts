@@ -157,13 +157,22 @@ export const status = (
     : `${what}, retrying in ${seconds(event.delay)} (${next})`
 }
 
+/** A call cut short without a `ChatError`, `why` in a few words ("server shutting down"). */
+export interface Stopped {
+  readonly _tag: "Stopped"
+  readonly why: string
+}
+
 /**
  * The closing line: attempts made, fallbacks, time to first token, characters
  * and outcome. A final `CircuitOpen` is not counted as an attempt: no call
  * was made.
  */
-export const summary = (progress: Progress, now: number, failure?: ChatError.ChatError): string => {
-  const attempts = failure !== undefined && refused(failure) ? progress.attempts - 1 : progress.attempts
+export const summary = (progress: Progress, now: number, failure?: ChatError.ChatError | Stopped): string => {
+  const attempts =
+    failure !== undefined && failure._tag !== "Stopped" && refused(failure)
+      ? progress.attempts - 1
+      : progress.attempts
   const parts = [
     `${attempts} ${attempts === 1 ? "attempt" : "attempts"}`,
     `${progress.fallbacks.length} ${progress.fallbacks.length === 1 ? "fallback" : "fallbacks"}`,
@@ -171,7 +180,9 @@ export const summary = (progress: Progress, now: number, failure?: ChatError.Cha
     `${progress.chars} chars`,
     failure === undefined
       ? `ok in ${seconds(Duration.millis(now - progress.startedAt))}`
-      : `failed: ${failure._tag} (${reason(failure)}${refused(failure) ? ", no call made" : ""})`
+      : failure._tag === "Stopped"
+        ? `stopped after ${seconds(Duration.millis(now - progress.startedAt))}: ${failure.why}`
+        : `failed: ${failure._tag} (${reason(failure)}${refused(failure) ? ", no call made" : ""})`
   ]
   return parts.join(" · ")
 }

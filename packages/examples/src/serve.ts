@@ -10,7 +10,9 @@
  * ```
  *
  * Prints `SteadyStream example listening on http://…` once it accepts
- * connections. Any start-up failure (a rejected key, an unreachable server,
+ * connections. Ctrl-C
+ * ends open answers (each gets an `error` frame) and exits within about a
+ * second, saying so on stderr; a second Ctrl-C exits at once. Any start-up failure (a rejected key, an unreachable server,
  * a busy port) ends it with one `error:` line and exit code 1; a bad flag
  * with the usage on stderr and exit code 2 (see `Cli.ts`).
  */
@@ -28,6 +30,7 @@ import * as Cli from "./Cli.ts"
 import * as Flags from "./Flags.ts"
 import * as ModelSource from "./ModelSource.ts"
 import * as Progress from "./Progress.ts"
+import * as Shutdown from "./Shutdown.ts"
 
 const port = Flag.Int("port").pipe(
   Flag.filter(
@@ -65,11 +68,16 @@ const maxBodySize = Flag.String("max-body-size").pipe(
   Flag.withDescription("The largest POST /api/chat body accepted; larger ones get 413 (default 1MiB).")
 )
 
+const stderrLine = (line: string) => {
+  process.stderr.write(`${line}\n`)
+}
+
 const command = Command.make(
   "serve",
   { port, host, maxBodySize, ...Flags.source, ...Flags.policy },
   (flags) =>
     Effect.gen(function* () {
+      yield* Shutdown.announce(stderrLine)
       const source = yield* ModelSource.make(yield* Flags.sourceOptions(flags))
       const { policy, maxAttempts } = Flags.toPolicy(flags)
       const started = Effect.gen(function* () {

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { ChatError } from "@steadystream/core"
 import { FakeScenario } from "@steadystream/openai-adapter/testing"
 import * as Effect from "effect/Effect"
-import { get, parseSse, post, startExample } from "./example.ts"
+import { get, openAnswer, parseSse, post, startExample } from "./example.ts"
 
 const textOf = (frames: ReturnType<typeof parseSse>) =>
   frames
@@ -196,6 +196,43 @@ describe("ChatServer", () => {
       const small = yield* post(`${url}/api/chat`, JSON.stringify({ prompt: "x".repeat(900) }))
       assert.strictEqual(small.status, 200)
       assert.strictEqual((yield* fake.requests).filter((r) => r.path === "/v1/chat/completions").length, 1)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a client that goes away interrupts its answer and the upstream call", () =>
+    Effect.gen(function* () {
+      const { url, fake } = yield* startExample(FakeScenario.named.slow)
+      const answer = yield* openAnswer(url, "Tell me about the sea")
+      yield* answer.until("text-delta")
+      assert.strictEqual(yield* fake.openConnections, 1)
+      yield* answer.abort
+      yield* fake.awaitOpenConnections(0).pipe(Effect.timeout("2 seconds"))
+      const upstream = (yield* fake.requests).find((request) => request.path === "/v1/chat/completions")
+      assert.isTrue(upstream?.clientClosedEarly, "the upstream call was cancelled, not left to finish")
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("shutting down ends every open answer at once with an error frame, and the upstream call", () =>
+    Effect.gen(function* () {
+      const { url, fake, shutdown } = yield* startExample(FakeScenario.named.slow)
+      const answers = yield* Effect.all([openAnswer(url, "one"), openAnswer(url, "two")])
+      for (const answer of answers) yield* answer.until("text-delta")
+      const started = Date.now()
+      yield* shutdown
+      const took = Date.now() - started
+      assert.isBelow(took, 1000, `shutdown took ${took} ms`)
+      for (const answer of answers) {
+        const frames = yield* answer.rest
+        const [error, summary] = frames.slice(-2)
+        assert.strictEqual(error?.[0], "error")
+        assert.strictEqual(error?.[1].stopped, "shutdown")
+        assert.match(
+          String(error?.[1].message),
+          /^the server is shutting down: the answer stopped after \d+ chars/
+        )
+        assert.match(String(summary?.[1].summary), /stopped after .*: server shutting down$/)
+      }
+      yield* fake.awaitOpenConnections(0).pipe(Effect.timeout("2 seconds"))
     }).pipe(Effect.scoped)
   )
 

@@ -1,9 +1,10 @@
+import * as Net from "node:net"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { FakeOpenAiServer, FakeScenario } from "@steadystream/openai-adapter/testing"
 import * as Effect from "effect/Effect"
-import { get, parseSse, post } from "./example.ts"
-import { busyPort, runScript, startScript } from "./spawn.ts"
+import { get, openAnswer, parseSse, post } from "./example.ts"
+import { busyPort, runScript, startProcess } from "./spawn.ts"
 
 const serve = fileURLToPath(new URL("../src/serve.ts", import.meta.url))
 const quick = ["--base-delay", "20ms", "--fake-delay", "0ms"]
@@ -12,7 +13,8 @@ const fast = ["--port", "0", ...quick]
 describe.concurrent("serve CLI", () => {
   it.live("prints its URL and serves the page, the chat stream and metrics (default scenario: flaky)", () =>
     Effect.gen(function* () {
-      const url = yield* startScript(serve, fast, /listening on (http:\/\/\S+)/)
+      const serving = yield* startProcess(serve, fast, /listening on (http:\/\/\S+)/)
+      const url = serving.ready
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/)
       assert.include((yield* get(`${url}/`)).text, "SteadyStream")
       const frames = parseSse((yield* post(`${url}/api/chat`, JSON.stringify({ prompt: "hi" }))).text)
@@ -54,11 +56,11 @@ describe.concurrent("serve CLI", () => {
 
   it.live("--max-body-size sets the body limit; a bad size is refused naming the flag", () =>
     Effect.gen(function* () {
-      const url = yield* startScript(
+      const url = (yield* startProcess(
         serve,
         [...fast, "--scenario", "happy", "--max-body-size", "2KiB"],
         /listening on (http:\/\/\S+)/
-      )
+      )).ready
       const response = yield* post(`${url}/api/chat`, JSON.stringify({ prompt: "x".repeat(3000) }))
       assert.strictEqual(response.status, 413)
       assert.include(response.text, '"limit":2048')
@@ -89,6 +91,64 @@ describe.concurrent("serve CLI", () => {
         host.stderr,
         /^error: cannot listen on 999\.1\.1\.1:0: getaddrinfo ENOTFOUND 999\.1\.1\.1\n$/
       )
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("Ctrl-C ends open answers with an error frame and exits promptly, saying so", () =>
+    Effect.gen(function* () {
+      const serving = yield* startProcess(
+        serve,
+        [...fast, "--scenario", "stall"],
+        /listening on (http:\/\/\S+)/
+      )
+      const answer = yield* openAnswer(serving.ready, "Tell me about the sea")
+      yield* answer.until("text-delta")
+      const started = Date.now()
+      serving.child.kill("SIGINT")
+      const code = yield* Effect.promise(() => serving.exited)
+      const took = Date.now() - started
+      assert.isBelow(took, 1500, `exited ${took} ms after Ctrl-C`)
+      assert.strictEqual(code, 130)
+      const frames = yield* answer.rest
+      assert.deepStrictEqual(
+        frames.slice(-2).map(([name]) => name),
+        ["error", "summary"]
+      )
+      assert.strictEqual(frames.at(-2)?.[1].stopped, "shutdown")
+      const stderr = serving.output.stderr
+      assert.match(
+        stderr,
+        /^SIGINT: shutting down, ending open answers \(press Ctrl-C again to exit at once\)$/m
+      )
+      assert.match(stderr, /^stopped in \d+ ms$/m)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("a second Ctrl-C exits at once, even while shutdown waits for a slow client", () =>
+    Effect.gen(function* () {
+      const serving = yield* startProcess(serve, fast, /listening on (http:\/\/\S+)/)
+      // A request whose body never finishes arriving: shutdown waits for it (up to its grace period).
+      const { port } = new URL(serving.ready)
+      const socket = yield* Effect.acquireRelease(
+        Effect.callback<Net.Socket>((resume) => {
+          const socket = Net.connect(Number(port), "127.0.0.1", () => resume(Effect.succeed(socket)))
+        }),
+        (socket) => Effect.sync(() => socket.destroy())
+      )
+      socket.write(
+        "POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+      )
+      yield* Effect.sleep("200 millis")
+      const started = Date.now()
+      serving.child.kill("SIGINT")
+      yield* Effect.sleep("300 millis")
+      assert.strictEqual(serving.child.exitCode, null, "still waiting for the slow client")
+      serving.child.kill("SIGINT")
+      const code = yield* Effect.promise(() => serving.exited)
+      const took = Date.now() - started
+      assert.strictEqual(code, 130)
+      assert.isBelow(took, 1000, `exited ${took} ms after the first Ctrl-C`)
+      assert.match(serving.output.stderr, /^SIGINT again: exiting at once$/m)
     }).pipe(Effect.scoped)
   )
 })
