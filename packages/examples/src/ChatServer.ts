@@ -22,6 +22,7 @@ import { HttpRouter, type HttpServer, type HttpServerError, HttpServerResponse }
 import * as Layer from "effect/Layer"
 import { PrometheusMetrics } from "effect/observability"
 import * as Stream from "effect/Stream"
+import * as AccessLog from "./AccessLog.ts"
 import * as ChatBody from "./ChatBody.ts"
 import * as Frames from "./Frames.ts"
 import * as Page from "./Page.ts"
@@ -36,6 +37,8 @@ export interface Options {
   readonly source: string
   /** The largest `POST /api/chat` body accepted, in bytes. Default {@link defaultMaxBodyBytes}. */
   readonly maxBodyBytes?: number
+  /** Receives one access-log line per request (see `AccessLog.ts`). Default: no log. */
+  readonly accessLog?: (line: string) => void
 }
 
 /** The default body limit: 1 MiB, room for a long conversation, far below a memory problem. */
@@ -71,8 +74,14 @@ export const routes = (
         Effect.gen(function* () {
           const body = yield* ChatBody.read(request, limit)
           const messages = yield* ChatBody.decode(body, options.model)
-          const events = chat.stream({ model: options.model, messages })
-          const frames = Frames.frames(events, { maxAttempts: options.maxAttempts, stop })
+          const events = chat.stream({ model: options.model, messages }).pipe(
+            Stream.tapError((error) => AccessLog.record({ outcome: "failed", error: error._tag })),
+            Stream.onEnd(AccessLog.record({ outcome: "answered" }))
+          )
+          const frames = Frames.frames(events, {
+            maxAttempts: options.maxAttempts,
+            stop: Effect.andThen(stop, AccessLog.record({ outcome: "shutdown" }))
+          })
           return HttpServerResponse.stream(Stream.encodeText(frames), {
             contentType: "text/event-stream",
             // One answer per connection: when it ends, the connection closes, so shutdown never waits
@@ -104,7 +113,8 @@ export const layer = (
     Effect.map(Deferred.make<void>(), (stopping) => {
       const server = HttpRouter.serve(routes(options, Deferred.await(stopping)), {
         disableLogger: true,
-        disableListenLog: true
+        disableListenLog: true,
+        ...(options.accessLog === undefined ? {} : { middleware: AccessLog.middleware(options.accessLog) })
       }).pipe(
         Layer.provideMerge(
           NodeHttpServer.layer(() => Http.createServer(), {

@@ -10,7 +10,7 @@
  * ```
  *
  * Prints `SteadyStream example listening on http://…` once it accepts
- * connections. Ctrl-C
+ * connections, then one JSON access-log line per request on stderr. Ctrl-C
  * ends open answers (each gets an `error` frame) and exits within about a
  * second, saying so on stderr; a second Ctrl-C exits at once. Any start-up failure (a rejected key, an unreachable server,
  * a busy port) ends it with one `error:` line and exit code 1; a bad flag
@@ -89,7 +89,8 @@ const command = Command.make(
           model: source.model,
           maxAttempts,
           source: source.description,
-          maxBodyBytes: flags.maxBodySize
+          maxBodyBytes: flags.maxBodySize,
+          accessLog: stderrLine
         }).pipe(Layer.provide(ResilientChat.layer(policy)), Layer.provide(Layer.succeedContext(model)))
         const { address } = Context.get(yield* Layer.build(app), HttpServer.HttpServer)
         const url = HttpServer.formatAddress(address)

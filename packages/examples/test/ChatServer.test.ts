@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { ChatError } from "@steadystream/core"
 import { FakeScenario } from "@steadystream/openai-adapter/testing"
 import * as Effect from "effect/Effect"
+import type * as AccessLog from "../src/AccessLog.ts"
 import { get, openAnswer, parseSse, post, startExample } from "./example.ts"
 
 const textOf = (frames: ReturnType<typeof parseSse>) =>
@@ -9,6 +10,13 @@ const textOf = (frames: ReturnType<typeof parseSse>) =>
     .filter(([name]) => name === "text-delta")
     .map(([, data]) => data.delta)
     .join("")
+
+/** Waits (bounded) until `count` access-log lines are in: a line is written once its response is over. */
+const untilLines = (lines: ReadonlyArray<string>, count: number) =>
+  Effect.sleep("10 millis").pipe(
+    Effect.repeat({ until: () => lines.length >= count }),
+    Effect.timeout("2 seconds")
+  )
 
 describe("ChatServer", () => {
   it.live(
@@ -233,6 +241,67 @@ describe("ChatServer", () => {
         assert.match(String(summary?.[1].summary), /stopped after .*: server shutting down$/)
       }
       yield* fake.awaitOpenConnections(0).pipe(Effect.timeout("2 seconds"))
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("logs one structured line per request: method, path, status, duration, outcome, request id", () =>
+    Effect.gen(function* () {
+      const lines: Array<string> = []
+      const { url } = yield* startExample(FakeScenario.named.quota, undefined, undefined, {
+        accessLog: (line) => lines.push(line)
+      })
+      const failed = yield* post(`${url}/api/chat`, JSON.stringify({ prompt: "hi" }), {
+        headers: { "content-type": "application/json", "x-request-id": "req-from-client-1" }
+      })
+      assert.strictEqual(failed.headers.get("x-request-id"), "req-from-client-1")
+      const bad = yield* post(`${url}/api/chat`, "{}")
+      yield* get(`${url}/api/chat`)
+      yield* get(`${url}/nowhere`)
+      yield* get(`${url}/`)
+      yield* untilLines(lines, 5)
+      const entries = lines.map((line) => JSON.parse(line) as AccessLog.Entry)
+      assert.deepStrictEqual(
+        entries.map(({ method, path, status, outcome, error }) => ({ method, path, status, outcome, error })),
+        [
+          { method: "POST", path: "/api/chat", status: 200, outcome: "failed", error: "QuotaExceeded" },
+          { method: "POST", path: "/api/chat", status: 400, outcome: "rejected", error: undefined },
+          { method: "GET", path: "/api/chat", status: 405, outcome: "rejected", error: undefined },
+          { method: "GET", path: "/nowhere", status: 404, outcome: "rejected", error: undefined },
+          { method: "GET", path: "/", status: 200, outcome: "ok", error: undefined }
+        ]
+      )
+      assert.strictEqual(entries[0]?.requestId, "req-from-client-1")
+      assert.strictEqual(entries[1]?.requestId, bad.headers.get("x-request-id"))
+      assert.match(entries[1]?.requestId ?? "", /^[0-9a-f-]{36}$/)
+      for (const entry of entries) {
+        assert.isAtLeast(entry.durationMs, 0)
+        assert.match(entry.time, /^\d{4}-\d\d-\d\dT/)
+      }
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("logs an answer as answered, and a client that went away as client-closed", () =>
+    Effect.gen(function* () {
+      const lines: Array<string> = []
+      // The first call drips slowly (time to walk away); later ones answer at once.
+      const { url } = yield* startExample(
+        { steps: [FakeScenario.answer({ delay: "150 millis" })] },
+        undefined,
+        undefined,
+        {
+          accessLog: (line) => lines.push(line)
+        }
+      )
+      const answer = yield* openAnswer(url, "hi")
+      yield* answer.until("text-delta")
+      yield* answer.abort
+      yield* untilLines(lines, 1)
+      yield* post(`${url}/api/chat`, JSON.stringify({ prompt: "hi" }))
+      yield* untilLines(lines, 2)
+      const [closed, answered] = lines.map((line) => JSON.parse(line) as AccessLog.Entry)
+      assert.deepInclude(closed, { method: "POST", path: "/api/chat", status: 200, outcome: "client-closed" })
+      assert.deepInclude(answered, { method: "POST", path: "/api/chat", status: 200, outcome: "answered" })
+      assert.isAbove(closed?.durationMs ?? 0, 0)
     }).pipe(Effect.scoped)
   )
 

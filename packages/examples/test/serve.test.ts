@@ -27,6 +27,16 @@ describe.concurrent("serve CLI", () => {
         ["RateLimited", "StreamTruncated"]
       )
       assert.include((yield* get(`${url}/metrics`)).text, "steadystream_requests_total")
+      yield* Effect.sleep("100 millis")
+      const log = serving.output.stderr
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as { method: string; path: string; status: number; outcome: string })
+      assert.deepStrictEqual(
+        log.map(({ method, path, status, outcome }) => `${method} ${path} ${status} ${outcome}`),
+        ["GET / 200 ok", "POST /api/chat 200 answered", "GET /metrics 200 ok"],
+        "one access-log line per request on stderr"
+      )
     }).pipe(Effect.scoped)
   )
 
@@ -121,6 +131,11 @@ describe.concurrent("serve CLI", () => {
         /^SIGINT: shutting down, ending open answers \(press Ctrl-C again to exit at once\)$/m
       )
       assert.match(stderr, /^stopped in \d+ ms$/m)
+      assert.isBelow(
+        stderr.indexOf("shutting down"),
+        stderr.indexOf('"outcome":"shutdown"'),
+        "announced first"
+      )
     }).pipe(Effect.scoped)
   )
 
