@@ -3,7 +3,7 @@
  * `ResilientChat` answer to the browser as server-sent events, serves the
  * page that shows it, and exposes the library's metrics for Prometheus.
  *
- * - `GET /`: the page (self-contained HTML, no build step).
+ * - `GET /`: the page (self-contained HTML, no build step); `GET /favicon.ico` its icon.
  * - `POST /api/chat`: `{ "prompt": "…" }` or `{ "messages": [{ "role", "content" }…] }` →
  *   `text/event-stream`, one frame per event (see `Frames.ts`). A bad body is a 400 naming the
  *   field (see `ChatBody.ts`), a body over the limit a 413, another method a 405.
@@ -24,6 +24,7 @@ import { PrometheusMetrics } from "effect/observability"
 import * as Stream from "effect/Stream"
 import * as AccessLog from "./AccessLog.ts"
 import * as ChatBody from "./ChatBody.ts"
+import * as Favicon from "./Favicon.ts"
 import * as Frames from "./Frames.ts"
 import * as Page from "./Page.ts"
 
@@ -70,6 +71,7 @@ export const routes = (
         "/",
         HttpServerResponse.html(Page.html({ source: options.source, model: options.model }))
       )
+      yield* router.add("GET", "/favicon.ico", Favicon.response)
       yield* router.add("POST", "/api/chat", (request) =>
         Effect.gen(function* () {
           const body = yield* ChatBody.read(request, limit)

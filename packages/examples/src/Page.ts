@@ -9,6 +9,8 @@
  * elements drawn with CSS); `#status`, `#events` and `#summary` hold the rest.
  */
 
+import * as Favicon from "./Favicon.ts"
+
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 const style = `
@@ -169,6 +171,7 @@ export const html = (info: { readonly source: string; readonly model: string }):
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>SteadyStream</title>
+<link rel="icon" href="${Favicon.dataUrl}">
 <style>${style}</style>
 </head>
 <body data-state="idle">

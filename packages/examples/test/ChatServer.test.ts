@@ -305,13 +305,18 @@ describe("ChatServer", () => {
     }).pipe(Effect.scoped)
   )
 
-  it.live("serves the page and Prometheus metrics", () =>
+  it.live("serves the page, its icon and Prometheus metrics", () =>
     Effect.gen(function* () {
       const { url } = yield* startExample({})
       const page = yield* get(`${url}/`)
       assert.strictEqual(page.status, 200)
       assert.include(page.text, '<form id="ask">')
-      assert.notMatch(page.text, /<(script|link|img)[^>]+(src|href)=/, "no external assets")
+      assert.notMatch(page.text, /<(script|link|img)[^>]+(src|href)="(?!data:)/, "no external assets")
+      assert.match(page.text, /<link rel="icon" href="data:image\/svg\+xml,/)
+      const icon = yield* get(`${url}/favicon.ico`)
+      assert.strictEqual(icon.status, 200)
+      assert.strictEqual(icon.type, "image/svg+xml")
+      assert.include(icon.text, "<svg")
       yield* post(`${url}/api/chat`, JSON.stringify({ prompt: "hi" }))
       const metrics = yield* get(`${url}/metrics`)
       assert.strictEqual(metrics.status, 200)
