@@ -33,6 +33,17 @@ export const startExample = (
     return { url: HttpServer.formatAddress(address), fake, shutdown: Scope.close(scope, Exit.void) }
   })
 
+/**
+ * Waits (bounded) until the fake server has no connection open, and tells
+ * whether its chat call was cut short by the client (cancelled upstream).
+ */
+export const upstreamCancelled = (fake: FakeOpenAiServer.Service) =>
+  Effect.gen(function* () {
+    yield* fake.awaitOpenConnections(0).pipe(Effect.timeout("2 seconds"))
+    const call = (yield* fake.requests).find((request) => request.path === "/v1/chat/completions")
+    return call?.clientClosedEarly === true
+  })
+
 /** Parses a `text/event-stream` body into `[event, data]` pairs. */
 export const parseSse = (body: string): ReadonlyArray<readonly [string, Record<string, unknown>]> =>
   body
