@@ -11,10 +11,11 @@
  *
  * Prints `SteadyStream example listening on http://…` once it accepts
  * connections, then one JSON access-log line per request on stderr. Ctrl-C
- * ends open answers (each gets an `error` frame) and exits within about a
- * second, saying so on stderr; a second Ctrl-C exits at once. Any start-up failure (a rejected key, an unreachable server,
- * a busy port) ends it with one `error:` line and exit code 1; a bad flag
- * with the usage on stderr and exit code 2 (see `Cli.ts`).
+ * ends open answers (each gets an `error` frame) and exits, at most 1.5 s
+ * later, saying so on stderr; a second Ctrl-C exits at once. Any start-up
+ * failure (a rejected key, an unreachable server, a busy port) ends it with
+ * one `error:` line and exit code 1; a bad flag with the usage on stderr and
+ * exit code 2 (see `Cli.ts`).
  */
 import { ResilientChat } from "@steadystream/core"
 import { OpenAiChatModel } from "@steadystream/openai-adapter"
