@@ -3,23 +3,30 @@
  * `ResilientChat` answer to the browser as server-sent events, serves the
  * page that shows it, and exposes the library's metrics for Prometheus.
  *
- * - `GET /`: the page (self-contained HTML, no build step).
+ * - `GET /`: the page (self-contained HTML, no build step); `GET /favicon.ico` its icon.
  * - `POST /api/chat`: `{ "prompt": "…" }` or `{ "messages": [{ "role", "content" }…] }` →
- *   `text/event-stream`, one frame per event (see {@link frames}).
+ *   `text/event-stream`, one frame per event (see `Frames.ts`). A bad body is a 400 naming the
+ *   field (see `ChatBody.ts`), a body over the limit a 413, another method a 405.
  * - `GET /metrics`: Prometheus text (`steadystream_requests_total`, …).
+ *
+ * A client that goes away (the page's Stop button, a closed tab) interrupts
+ * its answer and the upstream call. When the server shuts down, every open
+ * answer ends at once with an `error` frame saying so.
  */
 import * as Http from "node:http"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { ChatError, ChatRequest, ResilientChat, StreamEvent } from "@steadystream/core"
-import * as Clock from "effect/Clock"
+import { ResilientChat } from "@steadystream/core"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import { HttpRouter, type HttpServer, type HttpServerError, HttpServerResponse } from "effect/http"
 import * as Layer from "effect/Layer"
 import { PrometheusMetrics } from "effect/observability"
-import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as AccessLog from "./AccessLog.ts"
+import * as ChatBody from "./ChatBody.ts"
+import * as Favicon from "./Favicon.ts"
+import * as Frames from "./Frames.ts"
 import * as Page from "./Page.ts"
-import * as Progress from "./Progress.ts"
 
 /** What the server needs to know besides the `ResilientChat` it uses. */
 export interface Options {
@@ -29,117 +36,100 @@ export interface Options {
   readonly maxAttempts: number
   /** Where answers come from, shown on the page. */
   readonly source: string
+  /** The largest `POST /api/chat` body accepted, in bytes. Default {@link defaultMaxBodyBytes}. */
+  readonly maxBodyBytes?: number
+  /** Receives one access-log line per request (see `AccessLog.ts`). Default: no log. */
+  readonly accessLog?: (line: string) => void
 }
 
-/** The body of `POST /api/chat`: a prompt, or a whole conversation. */
-export const ChatBody = Schema.Union([
-  Schema.Struct({ prompt: Schema.NonEmptyString }),
-  Schema.Struct({ messages: Schema.Array(ChatRequest.ChatMessage).check(Schema.isMinLength(1)) })
-])
+/** The default body limit: 1 MiB, room for a long conversation, far below a memory problem. */
+export const defaultMaxBodyBytes = 1024 * 1024
 
-const encodeEvent = Schema.encodeSync(StreamEvent.StreamEvent)
+/** How long shutdown waits for responses still being written after open answers were told to end. */
+const gracefulShutdownTimeout = "1500 millis"
 
-const frame = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
-
-/**
- * The SSE frames of one answer.
- *
- * **Details**
- *
- * Every `StreamEvent` becomes a frame named by its `type`, with the event
- * encoded as JSON (`retrying.delay` in milliseconds, errors encoded with
- * `ChatError.encode`). Recovery frames (`retrying`, `fallback`) also carry
- * `status`, the message people read ("rate limited, retrying in 1.0 s
- * (attempt 2/5)"). The stream ends with a `summary` frame (`{ summary }`),
- * after an `error` frame (`{ error, message }`) when the call failed.
- */
-export const frames = (
-  events: Stream.Stream<StreamEvent.StreamEvent, ChatError.ChatError>,
-  maxAttempts: number
-): Stream.Stream<string> =>
-  Stream.unwrap(
-    Effect.gen(function* () {
-      let progress = Progress.start(yield* Clock.currentTimeMillis)
-      const closing = (failure?: ChatError.ChatError) =>
-        Stream.fromEffect(
-          Effect.map(Clock.currentTimeMillis, (now) => {
-            const summary = frame("summary", { summary: Progress.summary(progress, now, failure) })
-            return failure === undefined
-              ? summary
-              : frame("error", {
-                  error: ChatError.encode(failure),
-                  message: `${Progress.reason(failure)}: ${failure.message}`
-                }) + summary
-          })
-        )
-      const content = events.pipe(
-        Stream.mapEffect((event) =>
-          Effect.map(Clock.currentTimeMillis, (now) => {
-            const status = Progress.status(progress, event, maxAttempts)
-            progress = Progress.update(progress, event, now)
-            const data = encodeEvent(event)
-            return frame(event.type, status === undefined ? data : { ...data, status })
-          })
-        )
-      )
-      return content.pipe(
-        Stream.concat(Stream.suspend(() => closing())),
-        Stream.catch((error) => closing(error))
-      )
-    })
+const methodNotAllowed = (allowed: string) =>
+  HttpServerResponse.jsonUnsafe(
+    { error: { message: `Method not allowed: use ${allowed}`, type: "invalid_request_error" } },
+    { status: 405, headers: { allow: allowed } }
   )
 
-const badRequest = (message: string) => HttpServerResponse.jsonUnsafe({ error: { message } }, { status: 400 })
-
-/** The routes, given the `ResilientChat` to use. */
+/**
+ * The routes, given the `ResilientChat` to use. `stop` completes when the
+ * server shuts down (see `Frames.Options.stop`).
+ */
 export const routes = (
-  options: Options
+  options: Options,
+  stop: Effect.Effect<void> = Effect.never
 ): Layer.Layer<never, never, HttpRouter.HttpRouter | ResilientChat.ResilientChat> =>
   HttpRouter.use((router) =>
     Effect.gen(function* () {
       const chat = yield* ResilientChat.ResilientChat
+      const limit = options.maxBodyBytes ?? defaultMaxBodyBytes
       yield* router.add(
         "GET",
         "/",
         HttpServerResponse.html(Page.html({ source: options.source, model: options.model }))
       )
+      yield* router.add("GET", "/favicon.ico", Favicon.response)
       yield* router.add("POST", "/api/chat", (request) =>
         Effect.gen(function* () {
-          const body = yield* request.json.pipe(
-            Effect.flatMap(Schema.decodeUnknownEffect(ChatBody)),
-            Effect.option
+          const body = yield* ChatBody.read(request, limit)
+          const messages = yield* ChatBody.decode(body, options.model)
+          const events = chat.stream({ model: options.model, messages }).pipe(
+            Stream.tapError((error) => AccessLog.record({ outcome: "failed", error: error._tag })),
+            Stream.onEnd(AccessLog.record({ outcome: "answered" }))
           )
-          if (body._tag === "None") {
-            return badRequest(
-              'Expected JSON {"prompt": "…"} or {"messages": [{"role": "user", "content": "…"}]}'
-            )
-          }
-          const messages =
-            "prompt" in body.value
-              ? [{ role: "user" as const, content: body.value.prompt }]
-              : body.value.messages
-          const events = chat.stream({ model: options.model, messages })
-          return HttpServerResponse.stream(Stream.encodeText(frames(events, options.maxAttempts)), {
-            contentType: "text/event-stream",
-            headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
+          const frames = Frames.frames(events, {
+            maxAttempts: options.maxAttempts,
+            stop: Effect.andThen(stop, AccessLog.record({ outcome: "shutdown" }))
           })
-        })
+          return HttpServerResponse.stream(Stream.encodeText(frames), {
+            contentType: "text/event-stream",
+            // One answer per connection: when it ends, the connection closes, so shutdown never waits
+            // for an idle keep-alive socket.
+            headers: { "cache-control": "no-cache", "x-accel-buffering": "no", connection: "close" }
+          })
+        }).pipe(Effect.catchTag("Rejected", (rejected) => Effect.succeed(ChatBody.toResponse(rejected))))
       )
+      for (const method of ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"] as const) {
+        yield* router.add(method, "/api/chat", methodNotAllowed("POST"))
+      }
     })
   ).pipe(Layer.provideMerge(PrometheusMetrics.layerHttp({ path: "/metrics" })))
 
 /**
  * The whole server on Node, listening on `port` (0 picks a free one) at
  * `host` (default 127.0.0.1).
+ *
+ * **Details**
+ *
+ * Closing the layer first tells every open answer to end (each gets an
+ * `error` frame and its upstream call is interrupted), then closes the
+ * server, waiting at most 1.5 s for responses still being written.
  */
 export const layer = (
   options: Options & { readonly port: number; readonly host?: string }
 ): Layer.Layer<HttpServer.HttpServer, HttpServerError.ServeError, ResilientChat.ResilientChat> =>
-  HttpRouter.serve(routes(options), { disableLogger: true, disableListenLog: true }).pipe(
-    Layer.provideMerge(
-      NodeHttpServer.layer(() => Http.createServer(), {
-        port: options.port,
-        host: options.host ?? "127.0.0.1"
-      })
-    )
+  Layer.unwrap(
+    Effect.map(Deferred.make<void>(), (stopping) => {
+      const server = HttpRouter.serve(routes(options, Deferred.await(stopping)), {
+        disableLogger: true,
+        disableListenLog: true,
+        ...(options.accessLog === undefined ? {} : { middleware: AccessLog.middleware(options.accessLog) })
+      }).pipe(
+        Layer.provideMerge(
+          NodeHttpServer.layer(() => Http.createServer(), {
+            port: options.port,
+            host: options.host ?? "127.0.0.1",
+            gracefulShutdownTimeout
+          })
+        )
+      )
+      // Built after the server, so released before it: answers end before the server waits for them.
+      const stopAnswers = Layer.effectDiscard(
+        Effect.addFinalizer(() => Deferred.succeed(stopping, undefined))
+      )
+      return Layer.provideMerge(stopAnswers, server)
+    })
   )

@@ -28,10 +28,43 @@ export const parseDuration = (input: string): Option.Option<Duration.Duration> =
   return Duration.fromInput(input as Duration.Input)
 }
 
-const duration = (name: string) =>
+/** The durations a flag accepts, both ends included. */
+interface Range {
+  readonly min: Duration.Duration
+  readonly max: Duration.Duration
+}
+
+/** "more than 0 and at most 1m", or "from 0 to 10s" when zero is allowed. */
+const describeRange = (range: Range): string =>
+  Duration.isZero(range.min)
+    ? `from 0 to ${Duration.format(range.max)}`
+    : `of at least ${Duration.format(range.min)} and at most ${Duration.format(range.max)}`
+
+/** A duration in `range`, or none (unreadable, negative, or out of range). */
+const parseDurationIn = (input: string, range: Range): Option.Option<Duration.Duration> =>
+  Option.filter(
+    parseDuration(input),
+    (duration) =>
+      Duration.isGreaterThanOrEqualTo(duration, range.min) &&
+      Duration.isLessThanOrEqualTo(duration, range.max)
+  )
+
+const duration = (name: string, range: Range) =>
   Flag.String(name).pipe(
     Flag.withMetavar("duration"),
-    Flag.filterMap(parseDuration, (input) => `Expected a duration like 500ms, 1.5s or 2m, got "${input}"`)
+    Flag.filterMap(
+      (input) => parseDurationIn(input, range),
+      () => `Expected a duration ${describeRange(range)}, like 500ms, 1.5s or 2m`
+    )
+  )
+
+/** An integer flag within `min`..`max`, the complaint naming what it counts. */
+const count = (name: string, min: number, max: number, what: string) =>
+  Flag.Int(name).pipe(
+    Flag.filter(
+      (n) => n >= min && n <= max,
+      () => `Expected ${min} to ${max} ${what}`
+    )
   )
 
 /** Flags that choose where answers come from. */
@@ -58,29 +91,27 @@ export const source = {
     Flag.optional,
     Flag.withDescription(`The model (default: ${ModelSource.defaultModel}; gpt-fake with the fake server).`)
   ),
-  fakeDelay: duration("fake-delay").pipe(
+  fakeDelay: duration("fake-delay", { min: Duration.zero, max: Duration.seconds(10) }).pipe(
     Flag.withDefault(Duration.millis(40)),
-    Flag.withDescription("The embedded fake server's pause before each chunk (default 40ms).")
+    Flag.withDescription("The embedded fake server's pause before each chunk (default 40ms; 0 to 10s).")
   )
 }
 
 /** Flags that tune the resilience policy; each default is the library's. */
 export const policy = {
-  maxRetries: Flag.Int("max-retries").pipe(
-    Flag.filter(
-      (n) => n >= 0,
-      (n) => `Expected 0 or more retries, got ${n}`
-    ),
+  maxRetries: count("max-retries", 0, 10, "retries").pipe(
     Flag.withDefault(3),
-    Flag.withDescription("Retries for the whole call, mid-stream recoveries included (default 3).")
+    Flag.withDescription("Retries for the whole call, mid-stream recoveries included (default 3; 0 to 10).")
   ),
-  baseDelay: duration("base-delay").pipe(
+  baseDelay: duration("base-delay", { min: Duration.millis(1), max: Duration.minutes(1) }).pipe(
     Flag.withDefault(Duration.millis(500)),
-    Flag.withDescription("First backoff delay, doubled on each retry, jittered (default 500ms).")
+    Flag.withDescription("First backoff delay, doubled on each retry, jittered (default 500ms; 1ms to 1m).")
   ),
-  idleTimeout: duration("idle-timeout").pipe(
+  idleTimeout: duration("idle-timeout", { min: Duration.millis(100), max: Duration.minutes(10) }).pipe(
     Flag.withDefault(Duration.seconds(30)),
-    Flag.withDescription("Longest silence between two chunks before the stream is recovered (default 30s).")
+    Flag.withDescription(
+      "Longest silence between two chunks before the stream is recovered (default 30s; 100ms to 10m)."
+    )
   )
 }
 

@@ -4,10 +4,15 @@
  * prompt to `/api/chat`, reads the server-sent events as they arrive, and
  * shows the answer growing with every recovery step beside it.
  *
- * Hooks for tests: `body[data-state]` is `idle`, `streaming`, `done` or
- * `failed`; `#answer` holds exactly the answer text (recovery seams are empty
- * elements drawn with CSS); `#status`, `#events` and `#summary` hold the rest.
+ * Hooks for tests: `body[data-state]` is `idle`, `streaming`, `done`,
+ * `failed` or `stopped` (the Stop button); `#answer` holds exactly the answer
+ * text (recovery seams are empty elements drawn with CSS); `#status`,
+ * `#events`, `#error` and `#summary` hold the rest. The script is in
+ * `PageScript.ts`.
  */
+
+import * as Favicon from "./Favicon.ts"
+import { script } from "./PageScript.ts"
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
@@ -27,6 +32,7 @@ input { flex: 1; padding: 10px 12px; font: inherit; border: 1px solid var(--line
 button { padding: 10px 18px; font: inherit; font-weight: 600; color: #fff; background: var(--accent);
   border: 0; border-radius: 8px; cursor: pointer; }
 button:disabled { opacity: 0.5; cursor: default; }
+button#stop { color: var(--bad); background: #fff; border: 1px solid var(--line); }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 12px; padding: 18px 20px; }
 #status { display: flex; align-items: center; gap: 8px; min-height: 24px; margin: 0 0 12px; font-size: 14px;
   color: var(--muted); }
@@ -39,7 +45,9 @@ body[data-state="failed"] #status { color: var(--bad); }
 body[data-state="failed"] #status::before { background: var(--bad); }
 @keyframes pulse { 50% { opacity: 0.3; } }
 #answer { min-height: 72px; margin: 0; white-space: pre-wrap; font-size: 17px; }
-#answer:empty::before { content: "The answer appears here as it streams."; color: var(--muted); }
+body[data-state="idle"] #answer:empty::before, body[data-state="streaming"] #answer:empty::before {
+  content: "The answer appears here as it streams."; color: var(--muted); }
+body[data-state="failed"] #answer:empty, body[data-state="stopped"] #answer:empty { display: none; }
 .seam::after { content: "\\21BB"; display: inline-block; margin: 0 2px; padding: 0 6px; font-size: 12px;
   line-height: 18px; vertical-align: 1px; color: var(--warn); background: var(--warn-bg); border-radius: 9px; }
 #events { list-style: none; margin: 16px 0 0; padding: 0; font-size: 14px; }
@@ -54,114 +62,6 @@ footer { margin-top: 18px; font-size: 13px; color: var(--muted); }
 footer a { color: inherit; }
 `
 
-const script = `
-const form = document.getElementById("ask")
-const input = document.getElementById("prompt")
-const button = form.querySelector("button")
-const answer = document.getElementById("answer")
-const status = document.getElementById("status")
-const events = document.getElementById("events")
-const summary = document.getElementById("summary")
-const error = document.getElementById("error")
-let started = 0
-let text = null
-
-const setState = (state, message, recovering) => {
-  document.body.dataset.state = state
-  status.textContent = message
-  status.classList.toggle("recovering", Boolean(recovering))
-}
-const seconds = () => ((performance.now() - started) / 1000).toFixed(1) + " s"
-const recovery = (message) => {
-  setState("streaming", message, true)
-  const item = document.createElement("li")
-  const time = document.createElement("time")
-  time.textContent = seconds()
-  item.append(time, message)
-  events.append(item)
-  if (answer.textContent.length > 0) {
-    const seam = document.createElement("span")
-    seam.className = "seam"
-    seam.title = message
-    answer.append(seam)
-  }
-  text = null
-}
-const handle = (name, data) => {
-  switch (name) {
-    case "text-delta":
-      if (text === null) { text = document.createTextNode(""); answer.append(text) }
-      text.appendData(data.delta)
-      if (status.classList.contains("recovering") || status.textContent === "Waiting for the first token…") {
-        setState("streaming", "Streaming…")
-      }
-      break
-    case "retrying":
-    case "fallback":
-      recovery(data.status)
-      break
-    case "finish":
-      setState("done", "Done: finished (" + data.reason + ")")
-      break
-    case "error":
-      setState("failed", "Failed: " + data.message)
-      error.textContent = data.message
-      break
-    case "summary":
-      summary.textContent = data.summary
-      break
-  }
-}
-
-form.addEventListener("submit", async (submit) => {
-  submit.preventDefault()
-  answer.replaceChildren()
-  events.replaceChildren()
-  summary.textContent = ""
-  error.textContent = ""
-  text = null
-  started = performance.now()
-  button.disabled = true
-  setState("streaming", "Waiting for the first token…")
-  try {
-    const response = await fetch("/api/chat", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ prompt: input.value })
-    })
-    if (!response.ok || response.body === null) {
-      const body = await response.json().catch(() => ({}))
-      throw new Error(body.error?.message ?? "HTTP " + response.status)
-    }
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
-    let buffer = ""
-    for (;;) {
-      const { value, done } = await reader.read()
-      if (done) break
-      buffer += value
-      let end
-      while ((end = buffer.indexOf("\\n\\n")) >= 0) {
-        const block = buffer.slice(0, end)
-        buffer = buffer.slice(end + 2)
-        let name = "message"
-        let data = ""
-        for (const line of block.split("\\n")) {
-          if (line.startsWith("event: ")) name = line.slice(7)
-          else if (line.startsWith("data: ")) data += line.slice(6)
-        }
-        if (data !== "") handle(name, JSON.parse(data))
-      }
-    }
-    if (document.body.dataset.state === "streaming") setState("failed", "Failed: the connection to the server closed early")
-  } catch (cause) {
-    setState("failed", "Failed: " + cause.message)
-    error.textContent = cause.message
-  } finally {
-    button.disabled = false
-  }
-})
-`
-
 /** The page, naming where the answers come from. */
 export const html = (info: { readonly source: string; readonly model: string }): string => `<!doctype html>
 <html lang="en">
@@ -169,6 +69,7 @@ export const html = (info: { readonly source: string; readonly model: string }):
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>SteadyStream</title>
+<link rel="icon" href="${Favicon.dataUrl}">
 <style>${style}</style>
 </head>
 <body data-state="idle">
@@ -176,8 +77,9 @@ export const html = (info: { readonly source: string; readonly model: string }):
 <h1><span>Steady</span>Stream</h1>
 <p class="tagline">A chat stream that survives rate limits, dropped connections, stalls and outages — without losing or repeating a character.</p>
 <form id="ask">
-<input id="prompt" name="prompt" value="Tell me about the sea" autocomplete="off" required>
-<button type="submit">Ask</button>
+<input id="prompt" name="prompt" value="Tell me about the sea" autocomplete="off" required pattern=".*\\S.*" title="Ask something (not only spaces)">
+<button type="submit" id="send">Ask</button>
+<button type="button" id="stop" hidden>Stop</button>
 </form>
 <section class="card">
 <p id="status">Ready.</p>

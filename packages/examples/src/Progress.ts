@@ -7,9 +7,13 @@
 import type { ChatError, StreamEvent } from "@steadystream/core"
 import * as Duration from "effect/Duration"
 
+/** What a person watching one call has seen so far. */
 export interface Progress {
   readonly startedAt: number
-  /** Requests made so far (the first one included). */
+  /**
+   * Requests made so far, the one under way included. A step the circuit
+   * breaker refused made no request: the next step takes its number.
+   */
   readonly attempts: number
   readonly fallbacks: ReadonlyArray<string>
   /** Characters of answer text delivered. */
@@ -17,6 +21,7 @@ export interface Progress {
   readonly firstTokenAt: number | undefined
 }
 
+/** The progress of a call that starts at `now` (its first request under way). */
 export const start = (now: number): Progress => ({
   startedAt: now,
   attempts: 1,
@@ -24,6 +29,13 @@ export const start = (now: number): Progress => ({
   chars: 0,
   firstTokenAt: undefined
 })
+
+/** Whether the attempt that failed with `error` was refused by the circuit breaker, so never made. */
+const refused = (error: ChatError.ChatError): boolean => error._tag === "CircuitOpen"
+
+/** The number of the request that follows a failure: the same number again when the breaker refused it. */
+const nextAttempt = (progress: Progress, error: ChatError.ChatError): number =>
+  refused(error) ? progress.attempts : progress.attempts + 1
 
 /** The progress after one more event. */
 export const update = (progress: Progress, event: StreamEvent.StreamEvent, now: number): Progress => {
@@ -37,9 +49,13 @@ export const update = (progress: Progress, event: StreamEvent.StreamEvent, now: 
     case "tool-call-delta":
       return { ...progress, firstTokenAt: progress.firstTokenAt ?? now }
     case "retrying":
-      return { ...progress, attempts: progress.attempts + 1 }
+      return { ...progress, attempts: nextAttempt(progress, event.error) }
     case "fallback":
-      return { ...progress, attempts: progress.attempts + 1, fallbacks: [...progress.fallbacks, event.step] }
+      return {
+        ...progress,
+        attempts: nextAttempt(progress, event.error),
+        fallbacks: [...progress.fallbacks, event.step]
+      }
     case "restart":
       return { ...progress, chars: 0 }
     case "reasoning-delta":
@@ -95,9 +111,32 @@ export const reason = (error: ChatError.ChatError): string => {
   }
 }
 
-/** A failure in one line: the reason in words, the first line of its message, and its tag. */
+/**
+ * For a `CircuitOpen`, what the breaker did and when it lets calls through
+ * again ("no call was made; the breaker lets calls through again in 29.5 s");
+ * undefined for any other error.
+ *
+ * **Gotchas**
+ *
+ * A half-open breaker (its one probe call still running) carries no
+ * `retryAfter`: the hint then says to try again shortly.
+ */
+export const refusal = (error: ChatError.ChatError): string | undefined => {
+  if (!refused(error)) return undefined
+  return error.retryAfter === undefined
+    ? "no call was made; the breaker is testing the model, try again shortly"
+    : `no call was made; the breaker lets calls through again in ${seconds(error.retryAfter)}`
+}
+
+/** A failure in a sentence: the reason in words and its message, then what the breaker did if it refused. */
+export const describe = (error: ChatError.ChatError, message = error.message): string => {
+  const hint = refusal(error)
+  return `${reason(error)}: ${message}${hint === undefined ? "" : ` (${hint})`}`
+}
+
+/** A failure in one line: {@link describe} with the first line of its message, and its tag. */
 export const explain = (error: ChatError.ChatError): string =>
-  `${reason(error)}: ${error.message.split("\n")[0]} (${error._tag})`
+  `${describe(error, error.message.split("\n")[0])} (${error._tag})`
 
 /**
  * The status message for a recovery event (given the progress *before* it),
@@ -108,29 +147,42 @@ export const status = (
   event: StreamEvent.StreamEvent,
   maxAttempts: number
 ): string | undefined => {
-  const next = `attempt ${progress.attempts + 1}/${maxAttempts}`
-  switch (event.type) {
-    case "retrying":
-      return progress.chars > 0
-        ? `${reason(event.error)} after ${progress.chars} chars, continuing in ${seconds(event.delay)} (${next})`
-        : `${reason(event.error)}, retrying in ${seconds(event.delay)} (${next})`
-    case "fallback":
-      return `${reason(event.error)}, falling back to ${event.step} (${next})`
-    default:
-      return undefined
-  }
+  if (event.type !== "retrying" && event.type !== "fallback") return undefined
+  const next = `attempt ${nextAttempt(progress, event.error)}/${maxAttempts}`
+  const hint = refusal(event.error)
+  const what = hint === undefined ? reason(event.error) : `${reason(event.error)} (${hint})`
+  if (event.type === "fallback") return `${what}, falling back to ${event.step} (${next})`
+  return progress.chars > 0
+    ? `${what} after ${progress.chars} chars, continuing in ${seconds(event.delay)} (${next})`
+    : `${what}, retrying in ${seconds(event.delay)} (${next})`
 }
 
-/** The closing line: attempts, fallbacks, time to first token, characters and outcome. */
-export const summary = (progress: Progress, now: number, failure?: ChatError.ChatError): string => {
+/** A call cut short without a `ChatError`, `why` in a few words ("server shutting down"). */
+export interface Stopped {
+  readonly _tag: "Stopped"
+  readonly why: string
+}
+
+/**
+ * The closing line: attempts made, fallbacks, time to first token, characters
+ * and outcome. A final `CircuitOpen` is not counted as an attempt: no call
+ * was made.
+ */
+export const summary = (progress: Progress, now: number, failure?: ChatError.ChatError | Stopped): string => {
+  const attempts =
+    failure !== undefined && failure._tag !== "Stopped" && refused(failure)
+      ? progress.attempts - 1
+      : progress.attempts
   const parts = [
-    `${progress.attempts} ${progress.attempts === 1 ? "attempt" : "attempts"}`,
+    `${attempts} ${attempts === 1 ? "attempt" : "attempts"}`,
     `${progress.fallbacks.length} ${progress.fallbacks.length === 1 ? "fallback" : "fallbacks"}`,
     `first token ${progress.firstTokenAt === undefined ? "-" : `${progress.firstTokenAt - progress.startedAt} ms`}`,
     `${progress.chars} chars`,
     failure === undefined
       ? `ok in ${seconds(Duration.millis(now - progress.startedAt))}`
-      : `failed: ${failure._tag} (${reason(failure)})`
+      : failure._tag === "Stopped"
+        ? `stopped after ${seconds(Duration.millis(now - progress.startedAt))}: ${failure.why}`
+        : `failed: ${failure._tag} (${reason(failure)}${refused(failure) ? ", no call made" : ""})`
   ]
   return parts.join(" · ")
 }

@@ -11,27 +11,34 @@
  *
  * stdout is exactly the answer (no repeated or lost character, whatever
  * fails); everything else goes to stderr. Exit code 0 on success, 1 when the
- * pre-flight check or the call fails (one line says why), and CLI usage on
- * bad flags.
+ * pre-flight check or the call fails (one `error:` line says why), 2 with
+ * the usage on stderr for a bad flag or a blank prompt (see `Cli.ts`).
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeServices from "@effect/platform-node/NodeServices"
 import { ResilientChat } from "@steadystream/core"
 import { OpenAiChatModel } from "@steadystream/openai-adapter"
 import * as Clock from "effect/Clock"
 import { Argument, Command } from "effect/cli"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as References from "effect/References"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
+import * as Cli from "./Cli.ts"
 import * as Flags from "./Flags.ts"
 import * as ModelSource from "./ModelSource.ts"
 import * as Progress from "./Progress.ts"
 
+/** The question: the words given, joined; "Tell me about the sea" when none are; blank is refused. */
 const prompt = Argument.String("prompt").pipe(
   Argument.variadic(),
-  Argument.withDescription('What to ask, e.g. "Tell me about the sea".')
+  Argument.filterMap(
+    (words) => {
+      const question = words.join(" ")
+      if (words.length === 0) return Option.some("Tell me about the sea")
+      return question.trim() === "" ? Option.none() : Option.some(question)
+    },
+    () => "Expected a question with some text in it, got an empty or blank prompt"
+  ),
+  Argument.withDescription('What to ask (default "Tell me about the sea").')
 )
 
 /** Writes to stderr, starting on a fresh line if answer text is mid-line. */
@@ -49,26 +56,16 @@ const makeStderr = () => {
   }
 }
 
-/** Exit code 1 once the program ends, without the runtime printing the (already explained) failure. */
-const exitWithFailure = Effect.sync(() => {
-  process.exitCode = 1
-})
-
 const command = Command.make("demo", { prompt, ...Flags.source, ...Flags.policy }, (flags) =>
   Effect.gen(function* () {
     const out = makeStderr()
     const source = yield* ModelSource.make(yield* Flags.sourceOptions(flags))
     const { policy, maxAttempts } = Flags.toPolicy(flags)
-    const question = flags.prompt.length > 0 ? flags.prompt.join(" ") : "Tell me about the sea"
     out.line(`steadystream: answering from ${source.description}`)
 
     const preflight = OpenAiChatModel.preflight.pipe(
-      Effect.map(() => true),
-      Effect.catch((error) =>
-        Effect.sync(() => {
-          out.line(`error: pre-flight check failed, ${Progress.explain(error)}`)
-          return false
-        })
+      Effect.mapError(
+        (error) => new Cli.Failed({ message: `pre-flight check failed, ${Progress.explain(error)}` })
       )
     )
 
@@ -76,7 +73,7 @@ const command = Command.make("demo", { prompt, ...Flags.source, ...Flags.policy 
       const chat = yield* ResilientChat.ResilientChat
       let progress = Progress.start(yield* Clock.currentTimeMillis)
       const result = yield* chat
-        .stream({ model: source.model, messages: [{ role: "user", content: question }] })
+        .stream({ model: source.model, messages: [{ role: "user", content: flags.prompt }] })
         .pipe(
           Stream.runForEach((event) =>
             Effect.map(Clock.currentTimeMillis, (now) => {
@@ -91,15 +88,12 @@ const command = Command.make("demo", { prompt, ...Flags.source, ...Flags.policy 
         )
       const now = yield* Clock.currentTimeMillis
       out.line(`steadystream: ${Progress.summary(progress, now, result)}`)
-      if (result !== undefined) out.line(`error: ${Progress.explain(result)}`)
-      return result === undefined
+      if (result !== undefined) return yield* new Cli.Failed({ message: Progress.explain(result) })
     })
 
-    const ok = yield* Effect.gen(function* () {
-      if (!(yield* preflight)) return false
-      return yield* answer
-    }).pipe(Effect.provide(ResilientChat.layer(policy).pipe(Layer.provideMerge(source.layer))))
-    if (!ok) yield* exitWithFailure
+    yield* Effect.andThen(preflight, answer).pipe(
+      Effect.provide(ResilientChat.layer(policy).pipe(Layer.provideMerge(source.layer)))
+    )
   }).pipe(Effect.scoped)
 ).pipe(
   Command.withDescription(
@@ -110,10 +104,5 @@ const command = Command.make("demo", { prompt, ...Flags.source, ...Flags.policy 
   )
 )
 
-Command.run(command, { version: "0.1.0" }).pipe(
-  // The demo prints its own recovery lines; the library's warnings show with --log-level warn, on stderr.
-  Effect.provideService(References.MinimumLogLevel, "Error"),
-  Effect.provideService(Logger.LogToStderr, true),
-  Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain
-)
+// The demo prints its own recovery lines; the library's warnings show with --log-level warn, on stderr.
+Cli.run(command, { version: "0.1.0" })

@@ -10,24 +10,28 @@
  * ```
  *
  * Prints `SteadyStream example listening on http://…` once it accepts
- * connections. A rejected key or an unreachable server ends it at start-up
- * with one line and exit code 1.
+ * connections, then one JSON access-log line per request on stderr. Ctrl-C
+ * ends open answers (each gets an `error` frame) and exits, at most 1.5 s
+ * later, saying so on stderr; a second Ctrl-C exits at once. Any start-up
+ * failure (a rejected key, an unreachable server, a busy port) ends it with
+ * one `error:` line and exit code 1; a bad flag with the usage on stderr and
+ * exit code 2 (see `Cli.ts`).
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeServices from "@effect/platform-node/NodeServices"
 import { ResilientChat } from "@steadystream/core"
 import { OpenAiChatModel } from "@steadystream/openai-adapter"
+import * as ByteSize from "effect/ByteSize"
 import * as Context from "effect/Context"
 import { Command, Flag } from "effect/cli"
 import * as Effect from "effect/Effect"
 import { HttpServer } from "effect/http"
 import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as References from "effect/References"
+import * as Option from "effect/Option"
 import * as ChatServer from "./ChatServer.ts"
+import * as Cli from "./Cli.ts"
 import * as Flags from "./Flags.ts"
 import * as ModelSource from "./ModelSource.ts"
 import * as Progress from "./Progress.ts"
+import * as Shutdown from "./Shutdown.ts"
 
 const port = Flag.Int("port").pipe(
   Flag.filter(
@@ -42,43 +46,71 @@ const host = Flag.String("host").pipe(
   Flag.withDescription("The address to bind (default 127.0.0.1).")
 )
 
-const command = Command.make("serve", { port, host, ...Flags.source, ...Flags.policy }, (flags) =>
-  Effect.gen(function* () {
-    const source = yield* ModelSource.make(yield* Flags.sourceOptions(flags))
-    const { policy, maxAttempts } = Flags.toPolicy(flags)
-    const started = Effect.gen(function* () {
-      const model = yield* Layer.build(source.layer)
-      yield* OpenAiChatModel.preflight.pipe(Effect.provide(model))
-      const app = ChatServer.layer({
-        port: flags.port,
-        host: flags.host,
-        model: source.model,
-        maxAttempts,
-        source: source.description
-      }).pipe(Layer.provide(ResilientChat.layer(policy)), Layer.provide(Layer.succeedContext(model)))
-      const { address } = Context.get(yield* Layer.build(app), HttpServer.HttpServer)
-      const url = HttpServer.formatAddress(address)
-      yield* Effect.sync(() => {
-        process.stdout.write(`SteadyStream example listening on ${url}\n`)
-        process.stderr.write(`answering from ${source.description}\n`)
-      })
-      return yield* Effect.never
-    })
-    yield* started.pipe(
-      Effect.catchTags({
-        ServeError: (error) => Effect.fail(`cannot listen on ${flags.host}:${flags.port}: ${error.message}`)
-      }),
-      Effect.catch((error) =>
-        Effect.fail(typeof error === "string" ? error : `pre-flight check failed, ${Progress.explain(error)}`)
-      ),
-      Effect.catch((message) =>
-        Effect.sync(() => {
-          process.stderr.write(`error: ${message}\n`)
-          process.exitCode = 1
+const bodyLimits = { min: 1024, max: 100 * 1024 * 1024 }
+
+/** `64KiB`, `2MB`, `1048576`: a size in bytes. */
+const parseSize = (input: string): number | undefined => {
+  const size = /^\s*\d+\s*$/.test(input) ? ByteSize.fromInput(Number(input)) : ByteSize.fromString(input)
+  return size._tag === "Some" ? Number(size.value) : undefined
+}
+
+const maxBodySize = Flag.String("max-body-size").pipe(
+  Flag.withMetavar("size"),
+  Flag.filterMap(
+    (input) => {
+      const bytes = parseSize(input)
+      return bytes !== undefined && bytes >= bodyLimits.min && bytes <= bodyLimits.max
+        ? Option.some(bytes)
+        : Option.none()
+    },
+    () => "Expected a size from 1KiB to 100MiB, like 64KiB, 2MB or 1048576 (bytes)"
+  ),
+  Flag.withDefault(ChatServer.defaultMaxBodyBytes),
+  Flag.withDescription("The largest POST /api/chat body accepted; larger ones get 413 (default 1MiB).")
+)
+
+const stderrLine = (line: string) => {
+  process.stderr.write(`${line}\n`)
+}
+
+const command = Command.make(
+  "serve",
+  { port, host, maxBodySize, ...Flags.source, ...Flags.policy },
+  (flags) =>
+    Effect.gen(function* () {
+      yield* Shutdown.announce(stderrLine)
+      const source = yield* ModelSource.make(yield* Flags.sourceOptions(flags))
+      const { policy, maxAttempts } = Flags.toPolicy(flags)
+      const started = Effect.gen(function* () {
+        const model = yield* Layer.build(source.layer)
+        yield* OpenAiChatModel.preflight.pipe(Effect.provide(model))
+        const app = ChatServer.layer({
+          port: flags.port,
+          host: flags.host,
+          model: source.model,
+          maxAttempts,
+          source: source.description,
+          maxBodyBytes: flags.maxBodySize,
+          accessLog: stderrLine
+        }).pipe(Layer.provide(ResilientChat.layer(policy)), Layer.provide(Layer.succeedContext(model)))
+        const { address } = Context.get(yield* Layer.build(app), HttpServer.HttpServer)
+        const url = HttpServer.formatAddress(address)
+        yield* Effect.sync(() => {
+          process.stdout.write(`SteadyStream example listening on ${url}\n`)
+          process.stderr.write(`answering from ${source.description}\n`)
         })
+        return yield* Effect.never
+      })
+      yield* started.pipe(
+        Effect.mapError((error) =>
+          error._tag === "ServeError"
+            ? new Cli.Failed({
+                message: `cannot listen on ${flags.host}:${flags.port}: ${Cli.oneLine(error)}`
+              })
+            : new Cli.Failed({ message: `pre-flight check failed, ${Progress.explain(error)}` })
+        )
       )
-    )
-  }).pipe(Effect.scoped)
+    }).pipe(Effect.scoped)
 ).pipe(
   Command.withDescription(
     "Serves a page that streams a resilient answer and shows recovery live, with Prometheus metrics at " +
@@ -87,9 +119,4 @@ const command = Command.make("serve", { port, host, ...Flags.source, ...Flags.po
   )
 )
 
-Command.run(command, { version: "0.1.0" }).pipe(
-  Effect.provideService(References.MinimumLogLevel, "Error"),
-  Effect.provideService(Logger.LogToStderr, true),
-  Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain
-)
+Cli.run(command, { version: "0.1.0" })

@@ -86,4 +86,53 @@ describe("Progress", () => {
       "quota exceeded: You exceeded your quota. (QuotaExceeded)"
     )
   })
+
+  it("says an open breaker made no call, when it lets calls through again, and counts no attempt", () => {
+    const open = new ChatError.CircuitOpen({
+      ...base,
+      message: "Circuit open for openai:m after repeated failures",
+      retryAfter: Duration.millis(29_500)
+    })
+    const { progress, messages } = run([[1000, { type: "fallback", step: "non-streaming", error: open }]])
+    assert.deepStrictEqual(messages, [
+      "circuit open (no call was made; the breaker lets calls through again in 29.5 s), " +
+        "falling back to non-streaming (attempt 1/5)"
+    ])
+    assert.strictEqual(
+      Progress.summary(progress, 1200, open),
+      "0 attempts · 1 fallback · first token - · 0 chars · failed: CircuitOpen (circuit open, no call made)"
+    )
+    assert.strictEqual(
+      Progress.explain(open),
+      "circuit open: Circuit open for openai:m after repeated failures " +
+        "(no call was made; the breaker lets calls through again in 29.5 s) (CircuitOpen)"
+    )
+    const probing = new ChatError.CircuitOpen({ ...base, message: "Circuit half-open for openai:m" })
+    assert.include(
+      Progress.explain(probing),
+      "no call was made; the breaker is testing the model, try again shortly"
+    )
+  })
+
+  it("counts a call the breaker refused after a real attempt as not made", () => {
+    const { progress } = run([
+      [
+        1000,
+        {
+          type: "fallback",
+          step: "non-streaming",
+          error: new ChatError.ServerError({ ...base, status: 500 })
+        }
+      ]
+    ])
+    assert.strictEqual(progress.attempts, 2)
+    assert.match(
+      Progress.summary(
+        progress,
+        1500,
+        new ChatError.CircuitOpen({ ...base, retryAfter: Duration.seconds(3) })
+      ),
+      /^1 attempt · 1 fallback · /
+    )
+  })
 })

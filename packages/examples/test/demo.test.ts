@@ -122,13 +122,65 @@ describe.concurrent("demo CLI", () => {
     })
   )
 
-  it.live("a bad flag prints usage and exits non-zero", () =>
+  it.live("a bad flag prints usage and one error line on stderr, nothing on stdout, and exits 2", () =>
     Effect.gen(function* () {
       const run = yield* runDemo(["--scenario", "nope"])
-      assert.notStrictEqual(run.code, 0)
-      assert.include(run.stderr, 'Invalid value for flag --scenario: "nope"')
-      assert.include(run.stdout, "USAGE")
-      assert.include(run.stdout, "--scenario")
+      assert.strictEqual(run.code, 2, run.stderr)
+      assert.strictEqual(run.stdout, "", "usage never goes to stdout (demo … > answer.txt)")
+      assert.include(run.stderr, "USAGE")
+      assert.include(run.stderr, "--scenario")
+      assert.match(lines(run.stderr).at(-1) ?? "", /^error: Invalid value for flag --scenario: "nope"/)
+    })
+  )
+
+  it.live("flag values are checked, the complaint naming the flag and what it accepts", () =>
+    Effect.gen(function* () {
+      const cases: ReadonlyArray<readonly [ReadonlyArray<string>, RegExp]> = [
+        [
+          ["--idle-timeout", "0s"],
+          /^error: Invalid value for flag --idle-timeout: "0s"\. Expected a duration of at least 100ms and at most 10m/
+        ],
+        [
+          ["--idle-timeout", "banana"],
+          /^error: Invalid value for flag --idle-timeout: "banana"\. Expected a duration/
+        ],
+        [
+          ["--base-delay", "-1s"],
+          /^error: Invalid value for flag --base-delay: "-1s"\. Expected a duration of at least 1ms/
+        ],
+        [
+          ["--fake-delay", "1h"],
+          /^error: Invalid value for flag --fake-delay: "1h"\. Expected a duration from 0 to 10s/
+        ],
+        [
+          ["--max-retries", "-1"],
+          /^error: Invalid value for flag --max-retries: "-1"\. Expected 0 to 10 retries$/
+        ]
+      ]
+      const runs = yield* Effect.forEach(cases, ([args]) => runDemo(args), { concurrency: 2 })
+      for (const [index, run] of runs.entries()) {
+        const [args, pattern] = cases[index] ?? [[], /$^/]
+        assert.strictEqual(run.code, 2, `${args.join(" ")}: ${run.stderr}`)
+        assert.strictEqual(run.stdout, "", args.join(" "))
+        const errors = lines(run.stderr).filter((line) => line.startsWith("error:"))
+        assert.strictEqual(errors.length, 1, run.stderr)
+        assert.match(errors[0] ?? "", pattern)
+      }
+    })
+  )
+
+  it.live("an empty or blank prompt is refused before anything is asked", () =>
+    Effect.gen(function* () {
+      for (const blank of ["", "   "]) {
+        const run = yield* runScript(demo, ["--scenario", "happy", blank])
+        assert.strictEqual(run.code, 2, run.stderr)
+        assert.strictEqual(run.stdout, "")
+        assert.notInclude(run.stderr, "answering from", "refused before the source is set up")
+        assert.match(
+          lines(run.stderr).at(-1) ?? "",
+          /^error: Invalid value for argument <prompt>: .*empty or blank prompt$/
+        )
+      }
     })
   )
 

@@ -61,11 +61,24 @@ export const closedPort = Effect.callback<number>((resume) => {
   })
 })
 
+/** A local port something listens on for the scope (so nothing else can bind it). */
+export const busyPort = Effect.acquireRelease(
+  Effect.callback<Net.Server>((resume) => {
+    const server = Net.createServer()
+    server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+  }),
+  (server) =>
+    Effect.callback<void>((resume) => {
+      server.close(() => resume(Effect.void))
+    })
+).pipe(Effect.map((server) => (server.address() as Net.AddressInfo).port))
+
 /**
  * Starts a long-running script and waits (bounded) until its stdout matches
- * `ready`; the match's first group is returned. Killed when the scope closes.
+ * `ready`; returns the match's first group, the child, its output so far and
+ * its exit code (a promise). Killed when the scope closes.
  */
-export const startScript = (script: string, args: ReadonlyArray<string>, ready: RegExp) =>
+export const startProcess = (script: string, args: ReadonlyArray<string>, ready: RegExp) =>
   Effect.acquireRelease(
     Effect.sync(() => {
       const child = spawn(process.execPath, [script, ...args], {
@@ -79,7 +92,8 @@ export const startScript = (script: string, args: ReadonlyArray<string>, ready: 
       child.stderr.setEncoding("utf8").on("data", (data: string) => {
         output.stderr += data
       })
-      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+      // "close", not "exit": by then all of its output has been read.
+      const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)))
       return { child, output, exited }
     }),
     ({ child, exited }) =>
@@ -89,10 +103,10 @@ export const startScript = (script: string, args: ReadonlyArray<string>, ready: 
       })
   ).pipe(
     Effect.flatMap((started) =>
-      Effect.callback<string, Error>((resume) => {
+      Effect.callback<typeof started & { readonly ready: string }, Error>((resume) => {
         const check = () => {
           const match = ready.exec(started.output.stdout)
-          if (match !== null) resume(Effect.succeed(match[1] ?? match[0]))
+          if (match !== null) resume(Effect.succeed({ ...started, ready: match[1] ?? match[0] }))
         }
         started.child.stdout.on("data", check)
         started.child.on("exit", (code) =>
