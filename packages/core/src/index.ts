@@ -1,6 +1,7 @@
 /**
  * @since 0.1.0
  */
+export * as AiErrorMapping from "./AiErrorMapping.ts"
 export * as ChatCompletion from "./ChatCompletion.ts"
 export * as ChatError from "./ChatError.ts"
 export * as ChatModel from "./ChatModel.ts"
