@@ -206,7 +206,8 @@ const raise =
  *   `text-start`/`-end` and `reasoning-start`/`-end` blocks; tool call pieces
  *   assembled into one `tool-call` part each when the answer finishes; then
  *   `finish` with the reason and usage. `retrying` and `fallback` are not
- *   parts: `ResilientChat` logs them and records them in its span.
+ *   parts: `ResilientChat` logs them, counts them in its metrics and traces
+ *   each attempt in its own span.
  * - `generateText` calls `ResilientChat.complete`: one `text` part, the tool
  *   calls and `finish`.
  * - Failures are `AiError`s (module `"ResilientLanguageModel"`) mapped by
