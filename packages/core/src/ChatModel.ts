@@ -83,3 +83,11 @@ export interface Service {
  * @since 0.1.0
  */
 export class ChatModel extends Context.Service<ChatModel, Service>()("@steadystream/core/ChatModel") {}
+
+/**
+ * Any `effect/ai` `LanguageModel` as a `ChatModel`, e.g. a fallback target
+ * (`LanguageModelChatModel.fromLanguageModel`).
+ *
+ * @since 0.2.0
+ */
+export { fromLanguageModel } from "./LanguageModelChatModel.ts"
