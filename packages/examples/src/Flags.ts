@@ -115,6 +115,18 @@ export const policy = {
   )
 }
 
+/**
+ * What the backend does after part of an answer was delivered and the stream
+ * broke: a verified continuation (default), or withdraw the partial answer
+ * and stream a fresh one (the page takes the text back).
+ */
+export const midStream = Flag.Literals("mid-stream", ["continue", "restart", "fail"]).pipe(
+  Flag.withDefault("continue" as const),
+  Flag.withDescription(
+    "After a break mid-answer: continue the answer (verified), restart it (the page withdraws the partial text), or fail (default continue)."
+  )
+)
+
 /** The values of {@link source}, with the environment filled in. */
 export const sourceOptions = (flags: {
   readonly scenario: FakeScenario.Name

@@ -66,6 +66,13 @@ const handle = (name, data) => {
     case "fallback":
       recovery(data.status)
       break
+    case "restart":
+      // midStream "restart": the partial answer is withdrawn and a fresh one follows.
+      recovery(data.status)
+      answer.replaceChildren()
+      text = null
+      chars = 0
+      break
     case "finish":
       setState("done", "Done: finished (" + data.reason + ")")
       break

@@ -147,6 +147,9 @@ export const status = (
   event: StreamEvent.StreamEvent,
   maxAttempts: number
 ): string | undefined => {
+  if (event.type === "restart") {
+    return `${reason(event.error)} after ${progress.chars} chars: the partial answer is withdrawn, starting again`
+  }
   if (event.type !== "retrying" && event.type !== "fallback") return undefined
   const next = `attempt ${nextAttempt(progress, event.error)}/${maxAttempts}`
   const hint = refusal(event.error)

@@ -75,7 +75,7 @@ const stderrLine = (line: string) => {
 
 const command = Command.make(
   "serve",
-  { port, host, maxBodySize, ...Flags.source, ...Flags.policy },
+  { port, host, maxBodySize, midStream: Flags.midStream, ...Flags.source, ...Flags.policy },
   (flags) =>
     Effect.gen(function* () {
       yield* Shutdown.announce(stderrLine)
@@ -92,7 +92,10 @@ const command = Command.make(
           source: source.description,
           maxBodyBytes: flags.maxBodySize,
           accessLog: stderrLine
-        }).pipe(Layer.provide(ResilientChat.layer(policy)), Layer.provide(Layer.succeedContext(model)))
+        }).pipe(
+          Layer.provide(ResilientChat.layer({ ...policy, midStream: flags.midStream })),
+          Layer.provide(Layer.succeedContext(model))
+        )
         const { address } = Context.get(yield* Layer.build(app), HttpServer.HttpServer)
         const url = HttpServer.formatAddress(address)
         yield* Effect.sync(() => {

@@ -161,6 +161,26 @@ describe("the page, in headless Chromium", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live('midStream "restart": the page withdraws the partial answer and shows the fresh one once', () =>
+    Effect.gen(function* () {
+      const b = yield* browser
+      const { url } = yield* startExample(FakeScenario.named.flaky, {
+        retry: { baseDelay: "20 millis" },
+        midStream: "restart"
+      })
+      const page = yield* openPage(b, url)
+      const result = yield* ask(page, "Tell me about the sea")
+      assert.strictEqual(result.state, "done", result.error)
+      assert.strictEqual(result.answer, FakeScenario.defaultText)
+      assert.ok(
+        result.statuses.some((status) =>
+          /^connection lost after \d+ chars: the partial answer is withdrawn/.test(status)
+        ),
+        result.statuses.join(" | ")
+      )
+    }).pipe(Effect.scoped)
+  )
+
   it.live("shows a final failure in one line, without the placeholder", () =>
     Effect.gen(function* () {
       const b = yield* browser
