@@ -2,10 +2,12 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Stream from "effect/Stream"
 import { TestClock } from "effect/testing"
 import * as ChatError from "../src/ChatError.ts"
 import type * as ChatRequest from "../src/ChatRequest.ts"
+import * as ChatTelemetry from "../src/ChatTelemetry.ts"
 import * as FallbackStep from "../src/FallbackStep.ts"
 import * as ResilientChat from "../src/ResilientChat.ts"
 import * as ScriptedChatModel from "../src/testing/ScriptedChatModel.ts"
@@ -96,5 +98,37 @@ describe("ResilientChat's default circuit breaker", () => {
         )
       )
     )
+  )
+
+  it.effect(
+    "shows each circuit's state in the state gauge: open after the outage, closed after a good probe",
+    () =>
+      Effect.gen(function* () {
+        const state = Effect.map(
+          Metric.value(Metric.withAttributes(ChatTelemetry.circuitState, { circuit: "scripted:m" })),
+          (value) => value.value
+        )
+        yield* Effect.replicateEffect(callOnce, 10)
+        yield* Effect.yieldNow
+        assert.strictEqual(yield* state, 2, "open")
+        yield* TestClock.adjust("31 seconds")
+        const probe = yield* callOnce
+        assert.strictEqual(probe.text, "answer")
+        yield* Effect.yieldNow
+        assert.strictEqual(yield* state, 0, "closed again")
+        const opened = yield* Metric.value(
+          Metric.withAttributes(ChatTelemetry.circuitStateChanges, { model: "scripted:m", state: "Open" })
+        )
+        assert.strictEqual(opened.count, 1)
+      }).pipe(
+        Effect.provide(
+          withDefaultBreaker((call) =>
+            call.index < 10
+              ? ScriptedChatModel.fail(down())
+              : ScriptedChatModel.stream(ScriptedChatModel.textEvents("answer"))
+          )
+        ),
+        Effect.provideService(Metric.MetricRegistry, new Map())
+      )
   )
 })
