@@ -85,12 +85,6 @@ export const isRejected = (result: Step | Rejected): result is Rejected => "_tag
 
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff
 
-/** Text that may go out now, and what must wait for a low surrogate. */
-const release = (text: string): readonly [string, string] =>
-  text.length > 0 && isHighSurrogate(text.charCodeAt(text.length - 1))
-    ? [text.slice(0, -1), text.slice(-1)]
-    : [text, ""]
-
 const verify = (reading: Reading, final: boolean): Verifier.Verdict => {
   if (reading.kind._tag === "Whole") {
     if (reading.held.startsWith(reading.base)) return { _tag: "Accept", skip: reading.base.length }
@@ -144,6 +138,7 @@ export const read = (
   chunk: ReadonlyArray<ModelEvent>
 ): Step | Rejected => {
   let text = ""
+  let emitted = ""
   let held = reading.held
   let verifying = reading.verifying
   let cursor = reading.cursor
@@ -152,15 +147,25 @@ export const read = (
   let replayed: Map<number, string> | undefined
   let tools: Map<number, DeliveredTool> | undefined
   const flushText = () => {
-    if (text !== "") events.push({ type: "text-delta", delta: text })
+    if (text === "") return
+    events.push({ type: "text-delta", delta: text })
+    emitted += text
     text = ""
+  }
+  // Appends `out` to the text going out now, keeping back a trailing high surrogate.
+  const release = (out: string) => {
+    if (out.length > 0 && isHighSurrogate(out.charCodeAt(out.length - 1))) {
+      text += out.slice(0, -1)
+      held = out.slice(-1)
+    } else {
+      text += out
+      held = ""
+    }
   }
   for (const event of chunk) {
     if (event.type === "text-delta") {
       if (!verifying) {
-        const [out, rest] = release(held + event.delta)
-        text += out
-        held = rest
+        release(held + event.delta)
         continue
       }
       held += event.delta
@@ -168,9 +173,7 @@ export const read = (
       if (verdict._tag === "Reject") return rejected(verdict.reason, verdict.detail)
       if (verdict._tag === "Accept") {
         verifying = false
-        const [out, rest] = release(held.slice(verdict.skip))
-        text += out
-        held = rest
+        release(held.slice(verdict.skip))
       }
     } else if (event.type === "finish") {
       if (verifying) {
@@ -201,18 +204,21 @@ export const read = (
     }
   }
   flushText()
-  let textOut = ""
-  for (const event of events) if (event.type === "text-delta") textOut += event.delta
   const next: Delivered =
-    textOut === "" && tools === undefined
+    emitted === "" && tools === undefined
       ? delivered
       : {
-          text: delivered.text + textOut,
+          text: delivered.text + emitted,
           tools: tools === undefined ? delivered.tools : new Map([...delivered.tools, ...tools])
         }
   if (finish !== undefined) events.push(finish)
+  const same =
+    held === reading.held &&
+    verifying === reading.verifying &&
+    cursor === reading.cursor &&
+    replayed === undefined
   return {
-    reading: { ...reading, held, verifying, cursor, replayed: replayed ?? reading.replayed },
+    reading: same ? reading : { ...reading, held, verifying, cursor, replayed: replayed ?? reading.replayed },
     delivered: next,
     events,
     finish
