@@ -72,9 +72,7 @@ export const source = {
   scenario: Flag.Literals("scenario", FakeScenario.names).pipe(
     Flag.withDefault("flaky"),
     Flag.withDescription(
-      `Fault scenario of the embedded fake server (used without a key or base URL): ${FakeScenario.names
-        .map((name) => `${name} = ${ModelSource.scenarioHelp[name]}`)
-        .join("; ")}.`
+      `Fault scenario of the embedded fake server (used without a key or base URL): ${FakeScenario.menu}.`
     )
   ),
   apiKey: Flag.Redacted("api-key").pipe(

@@ -34,19 +34,6 @@ export interface Source {
 /** The model asked for when talking to the real API without `--model`. */
 export const defaultModel = "gpt-4o-mini"
 
-/** One line per built-in scenario, for `--help` and the start-up banner. */
-export const scenarioHelp: Readonly<Record<FakeScenario.Name, string>> = {
-  happy: "every call succeeds",
-  flaky: "a 429 with Retry-After 1 s, then a connection reset mid-answer, then success",
-  "rate-limited": "two 429s with retry-after-ms 500, then success",
-  outage: "every call is a 503 (fails after retries and the non-streaming fallback)",
-  quota: "429 insufficient_quota (not retryable: fails at once)",
-  stall: "the first answer stalls after 4 chunks (keep-alives only) until the idle timeout",
-  truncated: "the first answer ends after 6 chunks without [DONE], then success",
-  slow: "every answer drips one chunk per 150 ms",
-  unicode: "multi-byte text with every frame split inside a character"
-}
-
 /** A step of the scenario with the drip delay added to answers that have none. */
 const withDelay =
   (delay: Duration.Duration) =>
@@ -98,6 +85,6 @@ export const make = (options: Options): Effect.Effect<Source, never, Scope.Scope
     return {
       layer: OpenAiChatModel.layer({ apiKey: Redacted.make("sk-fake"), baseURL: server.url }),
       model: Option.getOrElse(options.model, () => "gpt-fake"),
-      description: `the embedded fake OpenAI server, scenario "${options.scenario}": ${scenarioHelp[options.scenario]}`
+      description: `the embedded fake OpenAI server, scenario "${options.scenario}": ${FakeScenario.descriptions[options.scenario]}`
     }
   })

@@ -263,7 +263,7 @@ describe("the page, in headless Chromium", () => {
       const { url } = yield* startExample(
         ModelSource.scenario("flaky", Duration.millis(40)),
         {},
-        `the embedded fake OpenAI server, scenario "flaky": ${ModelSource.scenarioHelp.flaky}`
+        `the embedded fake OpenAI server, scenario "flaky": ${FakeScenario.descriptions.flaky}`
       )
       const page = yield* openPage(b, url)
       const result = yield* ask(page, "Tell me about the sea")

@@ -21,7 +21,7 @@ import * as FakeScenario from "../testing/FakeScenario.ts"
 
 const scenario = Flag.Literals("scenario", FakeScenario.names).pipe(
   Flag.withDefault("happy"),
-  Flag.withDescription(`The built-in scenario to play: ${FakeScenario.names.join(", ")}.`)
+  Flag.withDescription(`The built-in scenario to play: ${FakeScenario.menu}.`)
 )
 const port = Flag.Int("port").pipe(
   Flag.filter(

@@ -199,7 +199,7 @@ describe("FakeOpenAiServer", () => {
     })
   )
 
-  it("names every built-in scenario and rejects unknown ones", () => {
+  it("names every built-in scenario with one description, and rejects unknown ones", () => {
     assert.deepStrictEqual(FakeScenario.names, [
       "happy",
       "flaky",
@@ -211,6 +211,8 @@ describe("FakeOpenAiServer", () => {
       "slow",
       "unicode"
     ])
+    assert.deepStrictEqual(Object.keys(FakeScenario.descriptions), [...FakeScenario.names])
+    assert.include(FakeScenario.menu, `flaky = ${FakeScenario.descriptions.flaky}; rate-limited = `)
     assert.strictEqual(FakeScenario.fromName("outage")?.fallback?._tag, "HttpError")
     assert.isUndefined(FakeScenario.fromName("nope"))
     assert.isUndefined(FakeScenario.fromName("toString"))

@@ -3,9 +3,11 @@
  * scripted step: continuation detection, deterministic chunking, overlap,
  * tool-call pieces and usage. Pure.
  *
- * @internal
+ * Part of `FakeOpenAiServer`; not re-exported from `/testing`.
+ *
+ * @since 0.1.0
  */
-import type * as FakeScenario from "../testing/FakeScenario.ts"
+import type * as Step from "./Step.ts"
 
 /** One content chunk's `delta`. */
 export type Delta =
@@ -25,7 +27,7 @@ export interface Plan {
   /** The whole text these deltas carry (including any scripted overlap). */
   readonly text: string
   readonly finishReason: "stop" | "length" | "content_filter" | "tool_calls"
-  readonly toolCalls: ReadonlyArray<FakeScenario.ToolCall>
+  readonly toolCalls: ReadonlyArray<Step.ToolCall>
   readonly usage: {
     readonly prompt_tokens: number
     readonly completion_tokens: number
@@ -84,7 +86,7 @@ export const chunkText = (text: string, size?: number): Array<string> => {
   return text.match(words) ?? [text]
 }
 
-const overlapOf = (prefix: string, overlap: FakeScenario.Answer["overlap"]): string => {
+const overlapOf = (prefix: string, overlap: Step.Answer["overlap"]): string => {
   if (overlap === undefined) return ""
   if ("chars" in overlap) {
     const points = Array.from(prefix)
@@ -106,7 +108,7 @@ const argumentPieces = (args: string): Array<string> => {
 const countWords = (text: string): number => text.match(/\S+/g)?.length ?? 0
 
 /** Plans the answer to a request body for an `Answer` step. */
-export const plan = (body: unknown, step: FakeScenario.Answer, defaultText: string): Plan => {
+export const plan = (body: unknown, step: Step.Answer, defaultText: string): Plan => {
   const messages: ReadonlyArray<Message> = Array.isArray((body as { messages?: unknown })?.messages)
     ? (body as { messages: ReadonlyArray<Message> }).messages
     : []

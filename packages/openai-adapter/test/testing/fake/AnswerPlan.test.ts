@@ -1,37 +1,37 @@
 import { assert, describe, it } from "@effect/vitest"
-import * as FakeAnswer from "../../src/internal/fakeAnswer.ts"
-import * as FakeScenario from "../../src/testing/FakeScenario.ts"
+import * as FakeScenario from "../../../src/testing/FakeScenario.ts"
+import * as AnswerPlan from "../../../src/testing/fake/AnswerPlan.ts"
 
 const body = (messages: Array<{ role: string; content: string }>) => ({ model: "m", messages })
 
-describe("fakeAnswer", () => {
+describe("AnswerPlan", () => {
   it("chunks by word (keeping whitespace) or by code points (never splitting a surrogate pair)", () => {
-    assert.deepStrictEqual(FakeAnswer.chunkText("a bc  d"), ["a ", "bc  ", "d"])
-    assert.deepStrictEqual(FakeAnswer.chunkText(" lead"), [" ", "lead"])
-    assert.deepStrictEqual(FakeAnswer.chunkText("a🚀bc", 2), ["a🚀", "bc"])
-    assert.deepStrictEqual(FakeAnswer.chunkText(""), [])
+    assert.deepStrictEqual(AnswerPlan.chunkText("a bc  d"), ["a ", "bc  ", "d"])
+    assert.deepStrictEqual(AnswerPlan.chunkText(" lead"), [" ", "lead"])
+    assert.deepStrictEqual(AnswerPlan.chunkText("a🚀bc", 2), ["a🚀", "bc"])
+    assert.deepStrictEqual(AnswerPlan.chunkText(""), [])
   })
 
   it("finds the continuation prefix last or before a trailing instruction", () => {
     assert.strictEqual(
-      FakeAnswer.continuationPrefix([
+      AnswerPlan.continuationPrefix([
         { role: "user", content: "q" },
         { role: "assistant", content: "The qu" }
       ]),
       "The qu"
     )
     assert.strictEqual(
-      FakeAnswer.continuationPrefix([
+      AnswerPlan.continuationPrefix([
         { role: "assistant", content: "The qu" },
         { role: "user", content: "go on" }
       ]),
       "The qu"
     )
-    assert.isUndefined(FakeAnswer.continuationPrefix([{ role: "user", content: "q" }]))
+    assert.isUndefined(AnswerPlan.continuationPrefix([{ role: "user", content: "q" }]))
   })
 
   it("plans the remainder with a scripted overlap, and usage from the chunks", () => {
-    const plan = FakeAnswer.plan(
+    const plan = AnswerPlan.plan(
       body([
         { role: "user", content: "two words" },
         { role: "assistant", content: "one two thr" }
@@ -46,7 +46,7 @@ describe("fakeAnswer", () => {
   })
 
   it("defaults the finish reason to tool_calls for a tool-only answer", () => {
-    const plan = FakeAnswer.plan(
+    const plan = AnswerPlan.plan(
       body([{ role: "user", content: "x" }]),
       FakeScenario.answer({ text: "", toolCalls: [{ id: "c", name: "f", arguments: "0123456789" }] }),
       "unused"

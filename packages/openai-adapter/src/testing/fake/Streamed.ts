@@ -1,0 +1,76 @@
+/**
+ * How the fake server streams an answer as Server-Sent Events, and how each
+ * fault breaks that stream.
+ *
+ * Part of `FakeOpenAiServer`; not re-exported from `/testing`.
+ *
+ * @since 0.1.0
+ */
+import type * as Http from "node:http"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import type * as AnswerPlan from "./AnswerPlan.ts"
+import * as ErrorBodies from "./ErrorBodies.ts"
+import type * as Respond from "./Respond.ts"
+import type * as Step from "./Step.ts"
+import * as Transport from "./Transport.ts"
+import * as Wire from "./Wire.ts"
+
+/**
+ * A streamed answer: role chunk, content chunks (or the step's fault),
+ * finish, usage, `[DONE]`.
+ *
+ * @since 0.1.0
+ */
+export const answer = Effect.fnUntraced(function* (
+  res: Http.ServerResponse,
+  base: Wire.ChunkBase,
+  plan: AnswerPlan.Plan,
+  step: Step.Answer,
+  keepAlive: Duration.Input,
+  hooks: Respond.Hooks
+) {
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    connection: "keep-alive"
+  })
+  res.flushHeaders()
+  const split = step.splitUtf8 === true
+  const fault = step.fault
+  yield* Transport.write(res, Wire.frame(Wire.chunk(base, { role: "assistant", content: "" }, null)))
+  for (let i = 0; i <= plan.deltas.length; i++) {
+    if (fault !== undefined && fault.afterChunks === i) {
+      switch (fault._tag) {
+        case "Reset":
+          hooks.serverClosed()
+          return yield* Transport.reset(res)
+        case "Close":
+          return yield* Transport.end(res)
+        case "Stall":
+          for (;;) {
+            yield* Transport.sleep(fault.keepAlive ?? keepAlive)
+            yield* Transport.write(res, ": keep-alive\n\n")
+            hooks.keepAlive()
+          }
+        case "ErrorFrame":
+          yield* Transport.write(
+            res,
+            Wire.frame(Wire.errorBody(fault.error ?? ErrorBodies.serverErrorBody, ""))
+          )
+          return yield* Transport.end(res)
+        case "Malformed":
+          yield* Transport.write(res, Wire.malformedFrame(base))
+          return yield* Transport.end(res)
+      }
+    }
+    const delta = plan.deltas[i]
+    if (delta === undefined) break
+    if (step.delay !== undefined) yield* Transport.sleep(step.delay)
+    yield* Transport.writeFrame(res, Wire.frame(Wire.chunk(base, delta, null)), split)
+  }
+  yield* Transport.write(res, Wire.frame(Wire.chunk(base, {}, plan.finishReason)))
+  if (base.includeUsage) yield* Transport.write(res, Wire.frame(Wire.usageChunk(base, plan.usage)))
+  if (step.omitDone !== true) yield* Transport.write(res, "data: [DONE]\n\n")
+  yield* Transport.end(res)
+})
