@@ -129,9 +129,18 @@ const normaliseKey = (key: PropertyKey): string | number => (typeof key === "sym
  * The text of the last message when it is an assistant message: the prefix a
  * continuation request asks the model to carry on from.
  *
+ * **Details**
+ *
+ * This is the one rule for spotting a continuation request. It takes
+ * anything with `messages` of `{ role, content }` text, so a request still
+ * in its wire form (an OpenAI body whose content is flattened to text) is
+ * read the same way as a `ChatRequest`.
+ *
  * @since 0.1.0
  */
-export const assistantPrefix = (request: ChatRequest): string | undefined => {
+export const assistantPrefix = (request: {
+  readonly messages: ReadonlyArray<{ readonly role: string; readonly content: string }>
+}): string | undefined => {
   const last = request.messages[request.messages.length - 1]
   return last?.role === "assistant" ? last.content : undefined
 }

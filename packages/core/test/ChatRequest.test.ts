@@ -82,5 +82,14 @@ describe("ChatRequest", () => {
     }
     assert.strictEqual(ChatRequest.assistantPrefix(continuation), "The sea is")
     assert.strictEqual(ChatRequest.assistantPrefix(valid), undefined)
+    // A request still in its wire form reads the same.
+    const wire = {
+      messages: [
+        { role: "developer", content: "Go on." },
+        { role: "assistant", content: "The" }
+      ]
+    }
+    assert.strictEqual(ChatRequest.assistantPrefix(wire), "The")
+    assert.strictEqual(ChatRequest.assistantPrefix({ messages: [] }), undefined)
   })
 })

@@ -5,6 +5,7 @@
  */
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
+import { ChatRequest } from "@steadystream/core"
 
 const frame = (data: string): string => `data: ${data}\n\n`
 
@@ -45,12 +46,12 @@ export const sseHeaders = {
   connection: "keep-alive"
 }
 
-/** The text a continuation request asks to continue from (last assistant message), if any. */
+/** The text a continuation request asks to continue from (`ChatRequest.assistantPrefix`), if any. */
 export const prefixOf = (body: string): string | undefined => {
   try {
-    const parsed = JSON.parse(body) as { messages?: Array<{ role?: string; content?: unknown }> }
-    const last = parsed.messages?.at(-1)
-    return last?.role === "assistant" && typeof last.content === "string" ? last.content : undefined
+    const { messages } = JSON.parse(body) as { messages?: unknown }
+    const prefix = Array.isArray(messages) ? ChatRequest.assistantPrefix({ messages }) : undefined
+    return typeof prefix === "string" ? prefix : undefined
   } catch {
     return undefined
   }

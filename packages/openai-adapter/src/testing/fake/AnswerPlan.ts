@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import { ChatRequest } from "@steadystream/core"
 import type * as Step from "./Step.ts"
 
 /** One content chunk's `delta`. */
@@ -37,39 +38,45 @@ export interface Plan {
   readonly continuedFrom: string | undefined
 }
 
-interface Message {
-  readonly role?: unknown
-  readonly content?: unknown
+/** A request message, its content flattened to text. */
+export interface Message {
+  readonly role: string
+  readonly content: string
 }
 
-const messageText = (message: Message): string => {
-  const content = message.content
-  if (typeof content === "string") return content
-  if (Array.isArray(content)) {
-    return content
-      .map((part: unknown) =>
-        typeof part === "object" && part !== null && typeof (part as { text?: unknown }).text === "string"
-          ? (part as { text: string }).text
-          : ""
-      )
-      .join("")
+/** A wire message's role and its content flattened to text (text parts joined). */
+const toMessage = (message: unknown): Message => {
+  const { role, content } = (typeof message === "object" && message !== null ? message : {}) as {
+    readonly role?: unknown
+    readonly content?: unknown
   }
-  return ""
+  return { role: typeof role === "string" ? role : "", content: textOf(content) }
+}
+
+const textOf = (content: unknown): string => {
+  if (typeof content === "string") return content
+  if (!Array.isArray(content)) return ""
+  return content
+    .map((part: unknown) =>
+      typeof part === "object" && part !== null && typeof (part as { text?: unknown }).text === "string"
+        ? (part as { text: string }).text
+        : ""
+    )
+    .join("")
 }
 
 /**
  * The assistant prefix of a continuation request: the last message when it
  * is an assistant message, or the one before a trailing user/system
- * instruction.
+ * instruction (`ChatRequest.assistantPrefix` of the messages without it).
  */
 export const continuationPrefix = (messages: ReadonlyArray<Message>): string | undefined => {
+  const prefix = ChatRequest.assistantPrefix({ messages })
+  if (prefix !== undefined) return prefix
   const last = messages[messages.length - 1]
-  if (last?.role === "assistant") return messageText(last)
-  const beforeLast = messages[messages.length - 2]
-  if (beforeLast?.role === "assistant" && (last?.role === "user" || last?.role === "system")) {
-    return messageText(beforeLast)
-  }
-  return undefined
+  return last?.role === "user" || last?.role === "system"
+    ? ChatRequest.assistantPrefix({ messages: messages.slice(0, -1) })
+    : undefined
 }
 
 const words = /\S+\s*|\s+/g
@@ -109,9 +116,8 @@ const countWords = (text: string): number => text.match(/\S+/g)?.length ?? 0
 
 /** Plans the answer to a request body for an `Answer` step. */
 export const plan = (body: unknown, step: Step.Answer, defaultText: string): Plan => {
-  const messages: ReadonlyArray<Message> = Array.isArray((body as { messages?: unknown })?.messages)
-    ? (body as { messages: ReadonlyArray<Message> }).messages
-    : []
+  const wire = (body as { messages?: unknown } | undefined)?.messages
+  const messages = Array.isArray(wire) ? wire.map(toMessage) : []
   const full = step.text ?? defaultText
   const prefix = continuationPrefix(messages)
   const continues = prefix !== undefined && prefix.length > 0 && full.startsWith(prefix)
@@ -126,7 +132,7 @@ export const plan = (body: unknown, step: Step.Answer, defaultText: string): Pla
       deltas.push({ tool_calls: [{ index, function: { arguments: piece } }] })
     }
   })
-  const prompt = messages.reduce((n, message) => n + countWords(messageText(message)), 0)
+  const prompt = messages.reduce((n, message) => n + countWords(message.content), 0)
   return {
     deltas,
     text,
