@@ -79,9 +79,11 @@ export const make = (options: Options): Effect.Effect<Source, never, Scope.Scope
         description: baseURL ?? "the OpenAI API"
       }
     }
-    const server = yield* FakeOpenAiServer.make(scenario(options.scenario, options.fakeDelay)).pipe(
-      Effect.orDie
-    )
+    // Nobody inspects the embedded server's requests: keeping none keeps its memory flat.
+    const server = yield* FakeOpenAiServer.make({
+      ...scenario(options.scenario, options.fakeDelay),
+      record: false
+    }).pipe(Effect.orDie)
     return {
       layer: OpenAiChatModel.layer({ apiKey: Redacted.make("sk-fake"), baseURL: server.url }),
       model: Option.getOrElse(options.model, () => "gpt-fake"),

@@ -75,7 +75,14 @@ describe("chaos: leaks", () => {
       // A long answer (200 words, 2+ s of drip): no stream reaches its end before it is cut, so
       // no finished connection waits in the client's keep-alive pool (4 s idle timeout).
       const text = Array.from({ length: 200 }, (_, i) => `word${i}`).join(" ")
-      const server = yield* FakeOpenAiServer.make({ apiKey, steps, text, keepAlive: "20 millis" })
+      // Every request is inspected below, so the record keeps them all.
+      const server = yield* FakeOpenAiServer.make({
+        apiKey,
+        steps,
+        text,
+        keepAlive: "20 millis",
+        record: { limit: streams * 10 }
+      })
       const chat = yield* ResilientChat.ResilientChat.pipe(
         Effect.provide(
           chatLayer(server.url, { ...fastPolicy, retry: { baseDelay: "30 millis", maxRetries: 3 } })

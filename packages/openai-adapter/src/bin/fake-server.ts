@@ -46,6 +46,7 @@ const command = Command.make("fake-server", { scenario, port, host, apiKey }, (c
       ...FakeScenario.named[config.scenario],
       port: config.port,
       host: config.host,
+      record: false,
       ...(Option.isSome(config.apiKey) ? { apiKey: config.apiKey.value } : {})
     })
     yield* Console.log(`FakeOpenAiServer (scenario: ${config.scenario}) listening on ${server.url}`)

@@ -41,6 +41,12 @@ export interface Options extends Partial<Step.Scenario> {
   readonly model?: string
   /** Default interval of `: keep-alive` comments while stalled. Default 1 second. */
   readonly keepAlive?: Duration.Input
+  /**
+   * Which requests `requests` keeps: `{ limit }` keeps the last `limit`,
+   * `false` none. Default `{ limit: 20 }`: memory stays flat however long
+   * the server runs; a test that inspects more requests asks for more.
+   */
+  readonly record?: Recorder.Options
 }
 
 /**
@@ -59,7 +65,7 @@ export interface Service {
   /** The base URL, ending in `/v1`: pass it as the SDK's `baseURL`. */
   readonly url: string
   readonly port: number
-  /** Every request so far, in arrival order (a snapshot). */
+  /** The recorded requests (the last `record.limit`), in arrival order (a snapshot). */
   readonly requests: Effect.Effect<ReadonlyArray<RecordedRequest>>
   /** How many TCP connections are open right now. */
   readonly openConnections: Effect.Effect<number>
@@ -98,11 +104,14 @@ export class FakeOpenAiServer extends Context.Service<FakeOpenAiServer, Service>
  *   remainder, plus the step's scripted `overlap`.
  * - Waits use real timers, not the Effect `Clock`: under `TestClock` the
  *   server still runs in real time.
+ * - `requests` is a window of the last 20 requests unless `record` says
+ *   otherwise: ask for `{ limit }` above the number of requests a test
+ *   inspects, or `false` for a long-running server nobody inspects.
  *
  * @since 0.1.0
  */
 export const make = Effect.fnUntraced(function* (options: Options = {}) {
-  const recorder = Recorder.make()
+  const recorder = Recorder.make(options.record)
   const connections = Connections.make()
   const handle = Router.make(
     {

@@ -76,6 +76,49 @@ describe("FakeOpenAiServer", () => {
     })
   )
 
+  it.effect("keeps only the last `record.limit` requests, however many and however large", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeOpenAiServer.make({ record: { limit: 3 } })
+      const prompt = "x ".repeat(128 * 1024)
+      for (let i = 0; i < 30; i++) {
+        const response = yield* Effect.promise(() =>
+          fetch(`${server.url}/chat/completions`, {
+            method: "POST",
+            body: JSON.stringify({ model: "m", messages: [{ role: "user", content: prompt }] })
+          })
+        )
+        assert.strictEqual(response.status, 200)
+        yield* Effect.promise(() => response.arrayBuffer())
+      }
+      const recorded = yield* server.requests
+      assert.deepStrictEqual(
+        recorded.map((r) => [r.index, r.requestId, r.call]),
+        [
+          [27, "req_fake_000028", 27],
+          [28, "req_fake_000029", 28],
+          [29, "req_fake_000030", 29]
+        ]
+      )
+    })
+  )
+
+  it.effect("records the last 20 requests by default, and none with record: false", () =>
+    Effect.gen(function* () {
+      const models = (url: string) =>
+        Effect.promise(() => fetch(`${url}/models`).then((response) => response.arrayBuffer()))
+      const byDefault = yield* FakeOpenAiServer.make()
+      const off = yield* FakeOpenAiServer.make({ record: false })
+      for (let i = 0; i < 25; i++) {
+        yield* models(byDefault.url)
+        yield* models(off.url)
+      }
+      const kept = yield* byDefault.requests
+      assert.strictEqual(kept.length, 20)
+      assert.strictEqual(kept[0]!.index, 5)
+      assert.deepStrictEqual(yield* off.requests, [])
+    })
+  )
+
   it.effect("plays steps in call order, then the fallback", () =>
     Effect.gen(function* () {
       const server = yield* FakeOpenAiServer.make({

@@ -63,11 +63,34 @@ export interface Recorder {
 }
 
 /**
- * A recorder that keeps every record.
+ * How many records to keep: `false` keeps none, `{ limit }` the last
+ * `limit` requests.
  *
  * @since 0.1.0
  */
-export const make = (): Recorder => {
+export type Options = false | { readonly limit: number }
+
+/**
+ * The default record: the last 20 requests.
+ *
+ * @since 0.1.0
+ */
+export const defaultOptions: Options = { limit: 20 }
+
+/**
+ * A recorder that keeps the last `limit` records (none with `false`).
+ *
+ * **Gotchas**
+ *
+ * A record holds the request's headers and parsed body: keeping every
+ * request of a long-running server grows its memory without bound, so the
+ * record is a window. Records that fall out of it are gone, but `index` and
+ * the request ids keep counting every request.
+ *
+ * @since 0.1.0
+ */
+export const make = (options: Options = defaultOptions): Recorder => {
+  const limit = options === false || Number.isNaN(options.limit) ? 0 : Math.max(0, Math.floor(options.limit))
   const entries: Array<Entry> = []
   let seen = 0
   return {
@@ -87,7 +110,10 @@ export const make = (): Recorder => {
         finished: false,
         keepAlives: 0
       }
-      entries.push(entry)
+      if (limit > 0) {
+        entries.push(entry)
+        if (entries.length > limit) entries.shift()
+      }
       return entry
     },
     requests: Effect.sync(() => entries.map((entry) => ({ ...entry })))
