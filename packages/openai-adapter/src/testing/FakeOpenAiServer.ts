@@ -98,7 +98,11 @@ export class FakeOpenAiServer extends Context.Service<FakeOpenAiServer, Service>
  * **Gotchas**
  *
  * - Calls consume `steps` in arrival order; `/v1/models` and requests
- *   rejected by the key check do not consume a step.
+ *   rejected by the key check or by validation do not consume a step.
+ * - Chat requests are validated as OpenAI validates them: a body that is not
+ *   a JSON object, without a `model`, or whose `messages` is not a non-empty
+ *   array of `{ role, content }` gets a 400 `invalid_request_error` whose
+ *   `param` names the field.
  * - A continuation request (an assistant message last, or before a trailing
  *   instruction, whose text is a prefix of the answer) gets exactly the
  *   remainder, plus the step's scripted `overlap`.

@@ -119,6 +119,62 @@ describe("FakeOpenAiServer", () => {
     })
   )
 
+  it.effect("rejects bodies OpenAI would reject with a 400 naming the field, without using a step", () =>
+    Effect.gen(function* () {
+      const server = yield* FakeOpenAiServer.make()
+      const post = (body: string) =>
+        Effect.promise(async () => {
+          const response = await fetch(`${server.url}/chat/completions`, { method: "POST", body })
+          return {
+            status: response.status,
+            error: ((await response.json()) as { error: { message: string; type: string; param: unknown } })
+              .error
+          }
+        })
+      const user = { role: "user", content: "hi" }
+      const cases: ReadonlyArray<readonly [unknown, string | null, RegExp]> = [
+        [[1, 2], null, /expected a JSON object, but got an array/],
+        [{ foo: 1 }, "model", /Missing required parameter: 'model'/],
+        [{ model: 7, messages: [user] }, "model", /expected a string, but got an integer/],
+        [{ model: "m" }, "messages", /Missing required parameter: 'messages'/],
+        [{ model: "m", messages: "x" }, "messages", /expected an array, but got a string/],
+        [{ model: "m", messages: [] }, "messages", /empty array/],
+        [{ model: "m", messages: [user, 3] }, "messages[1]", /expected an object, but got an integer/],
+        [{ model: "m", messages: [{ content: "x" }] }, "messages[0].role", /Missing required parameter/],
+        [{ model: "m", messages: [{ role: "robot", content: "x" }] }, "messages[0].role", /'robot'/],
+        [{ model: "m", messages: [{ role: "user" }] }, "messages[0].content", /Missing required/],
+        [{ model: "m", messages: [{ role: "user", content: 5 }] }, "messages[0].content", /string or array/]
+      ]
+      for (const [body, param, message] of cases) {
+        const { status, error } = yield* post(JSON.stringify(body))
+        assert.strictEqual(status, 400, JSON.stringify(body))
+        assert.strictEqual(error.type, "invalid_request_error")
+        assert.strictEqual(error.param, param, JSON.stringify(body))
+        assert.match(error.message, message)
+      }
+      const notJson = yield* post("{nope")
+      assert.strictEqual(notJson.status, 400)
+      assert.match(notJson.error.message, /could not parse the JSON body/)
+      // Valid bodies, including an assistant message that carries only tool calls, are answered.
+      const valid = yield* Effect.promise(() =>
+        sdk(server.url).chat.completions.create({
+          model: "m",
+          messages: [
+            user as OpenAI.ChatCompletionUserMessageParam,
+            { role: "assistant", content: null, tool_calls: [] },
+            { role: "user", content: [{ type: "text", text: "go on" }] }
+          ]
+        })
+      )
+      assert.strictEqual(valid.choices[0]?.message.content, text)
+      const recorded = yield* server.requests
+      assert.deepStrictEqual(
+        recorded.map((r) => `${r.outcome} ${r.call}`),
+        [...cases.map(() => "BadRequest undefined"), "BadRequest undefined", "Answer 0"]
+      )
+    })
+  )
+
   it.effect("plays steps in call order, then the fallback", () =>
     Effect.gen(function* () {
       const server = yield* FakeOpenAiServer.make({

@@ -1,7 +1,7 @@
 /**
  * The fake server's routes: the key check, `GET /v1/models`,
- * `POST /v1/chat/completions` (which plays the next step of the script) and
- * a 404 for anything else. Every request is recorded.
+ * `POST /v1/chat/completions` (which validates the body, then plays the next
+ * step of the script) and a 404 for anything else. Every request is recorded.
  *
  * Part of `FakeOpenAiServer`; not re-exported from `/testing`.
  *
@@ -16,6 +16,7 @@ import * as Recorder from "./Recorder.ts"
 import * as Respond from "./Respond.ts"
 import type * as Step from "./Step.ts"
 import * as Transport from "./Transport.ts"
+import * as Validate from "./Validate.ts"
 import * as Wire from "./Wire.ts"
 
 /**
@@ -67,11 +68,12 @@ export const make = (settings: Settings, recorder: Recorder.Recorder) => {
       entry.outcome = "NotFound"
       return yield* error(404, ErrorBodies.invalidUrl(request.method, request.path))
     }
-    const body = request.body as Respond.Call["body"] | undefined
-    if (typeof body !== "object" || body === null) {
+    const invalid = Validate.chatRequest(request.body)
+    if (invalid !== undefined) {
       entry.outcome = "BadRequest"
-      return yield* error(400, ErrorBodies.unparseableJson)
+      return yield* error(400, invalid)
     }
+    const body = request.body as Respond.Call["body"]
     const { index, step } = nextCall()
     entry.call = index
     entry.outcome = step._tag
