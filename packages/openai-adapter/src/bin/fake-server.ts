@@ -8,12 +8,17 @@
  * # FakeOpenAiServer (scenario: flaky) listening on http://127.0.0.1:8787/v1
  * ```
  *
+ * stdout carries only the `listening on` line (and `--help` / `--version`
+ * when asked for). A bad flag prints the usage and the error naming the flag
+ * on stderr; a port that is taken or a host that cannot be bound prints one
+ * `error: …` line on stderr. Both exit with code 1.
+ *
  * @since 0.1.0
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as Console from "effect/Console"
-import { Command, Flag } from "effect/cli"
+import { CliOutput, Command, Flag } from "effect/cli"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as FakeOpenAiServer from "../testing/FakeOpenAiServer.ts"
@@ -32,13 +37,28 @@ const port = Flag.Int("port").pipe(
   Flag.withDescription("The port to listen on (0 picks a free one).")
 )
 const host = Flag.String("host").pipe(
+  Flag.filter(
+    (value) => value.trim().length > 0,
+    () => "Expected an address to bind, got an empty string"
+  ),
   Flag.withDefault("127.0.0.1"),
   Flag.withDescription("The address to bind.")
 )
 const apiKey = Flag.String("api-key").pipe(
+  Flag.filter(
+    (value) => value.length > 0,
+    () => "Expected a key, got an empty string"
+  ),
   Flag.optional,
   Flag.withDescription("Require `Authorization: Bearer <key>`; anything else gets a 401.")
 )
+
+/** One `error: …` line on stderr and exit code 1, without the runtime printing the failure again. */
+const fail = (message: string) =>
+  Effect.sync(() => {
+    process.stderr.write(`error: ${message}\n`)
+    process.exitCode = 1
+  })
 
 const command = Command.make("fake-server", { scenario, port, host, apiKey }, (config) =>
   Effect.gen(function* () {
@@ -51,7 +71,26 @@ const command = Command.make("fake-server", { scenario, port, host, apiKey }, (c
     })
     yield* Console.log(`FakeOpenAiServer (scenario: ${config.scenario}) listening on ${server.url}`)
     return yield* Effect.never
-  }).pipe(Effect.scoped)
+  }).pipe(
+    Effect.scoped,
+    Effect.catchTag("ListenError", (error) => fail(error.message))
+  )
 ).pipe(Command.withDescription("A fake OpenAI-compatible server with scripted faults."))
 
-Command.run(command, { version: "0.1.0" }).pipe(Effect.provide(NodeServices.layer), NodeRuntime.runMain)
+/** Usage after a bad invocation goes to stderr: stdout is for the `listening on` line. */
+const stderrUsage = CliOutput.layerPresenter({
+  present: (event) =>
+    event._tag === "InvalidInvocation" || (event._tag === "Help" && event.reason === "Implicit")
+      ? Effect.gen(function* () {
+          const formatter = yield* CliOutput.Formatter
+          yield* Console.error(formatter.formatHelpDoc(event.helpDoc))
+          if (event._tag === "InvalidInvocation") yield* Console.error(formatter.formatErrors(event.errors))
+        })
+      : CliOutput.defaultPresenter.present(event)
+})
+
+Command.run(command, { version: "0.1.0" }).pipe(
+  Effect.provide(stderrUsage),
+  Effect.provide(NodeServices.layer),
+  NodeRuntime.runMain
+)

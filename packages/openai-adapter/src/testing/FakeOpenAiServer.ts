@@ -57,6 +57,21 @@ export interface Options extends Partial<Step.Scenario> {
 export type RecordedRequest = Recorder.RecordedRequest
 
 /**
+ * The server could not listen (port taken, host unknown, …): the message
+ * says where and why.
+ *
+ * @since 0.1.0
+ */
+export type ListenError = Listener.ListenError
+
+/**
+ * The class of {@link ListenError}, for `catchTag` and `instanceof`.
+ *
+ * @since 0.1.0
+ */
+export const ListenError = Listener.ListenError
+
+/**
  * A running server.
  *
  * @since 0.1.0
@@ -84,6 +99,7 @@ export class FakeOpenAiServer extends Context.Service<FakeOpenAiServer, Service>
 
 /**
  * Starts a server; it stops (closing every connection) when the scope closes.
+ * Fails with {@link ListenError} when it cannot listen.
  *
  * **Example**
  *
@@ -152,5 +168,5 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
  *
  * @since 0.1.0
  */
-export const layer = (options: Options = {}): Layer.Layer<FakeOpenAiServer> =>
+export const layer = (options: Options = {}): Layer.Layer<FakeOpenAiServer, ListenError> =>
   Layer.effect(FakeOpenAiServer, make(options))

@@ -76,7 +76,7 @@ describe("fake-server CLI", () => {
       assert.notStrictEqual(code, 0)
       assert.include(server.output.stderr, 'Invalid value for flag --scenario: "nope"')
       assert.include(server.output.stderr, '"flaky"')
-      assert.notInclude(server.output.stdout, "listening on")
+      assert.strictEqual(server.output.stdout, "")
     })
   )
 
@@ -86,6 +86,40 @@ describe("fake-server CLI", () => {
       const code = yield* Effect.promise(() => server.exited).pipe(Effect.timeout("10 seconds"))
       assert.notStrictEqual(code, 0)
       assert.include(server.output.stderr, "Expected a port between 0 and 65535, got 70000")
+    })
+  )
+
+  it.live("a bad flag prints the usage and the error naming the flag on stderr, nothing on stdout", () =>
+    Effect.gen(function* () {
+      for (const args of [["--port", "banana"], ["--host="], ["--api-key="]]) {
+        const server = yield* start(args)
+        const code = yield* Effect.promise(() => server.exited).pipe(Effect.timeout("10 seconds"))
+        assert.strictEqual(code, 1, args.join(" "))
+        assert.strictEqual(server.output.stdout, "", args.join(" "))
+        assert.include(server.output.stderr, "USAGE")
+        assert.match(server.output.stderr, /flag --(port|host|api-key)/)
+      }
+    })
+  )
+
+  it.live("a port in use or a host it cannot bind: one error line with the reason, exit code 1", () =>
+    Effect.gen(function* () {
+      const first = yield* start(["--port", "0"])
+      const port = new URL(yield* waitForUrl(first)).port
+      const cases: ReadonlyArray<readonly [ReadonlyArray<string>, RegExp]> = [
+        [
+          ["--port", port],
+          new RegExp(`^error: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*\\n$`)
+        ],
+        [["--host", "999.1.1.1"], /^error: cannot listen on 999\.1\.1\.1:8787: \S.*\n$/]
+      ]
+      for (const [args, line] of cases) {
+        const server = yield* start(args)
+        const code = yield* Effect.promise(() => server.exited).pipe(Effect.timeout("10 seconds"))
+        assert.strictEqual(code, 1, args.join(" "))
+        assert.match(server.output.stderr, line)
+        assert.strictEqual(server.output.stdout, "")
+      }
     })
   )
 })

@@ -175,6 +175,16 @@ describe("FakeOpenAiServer", () => {
     })
   )
 
+  it.effect("fails with a ListenError saying why when it cannot listen", () =>
+    Effect.gen(function* () {
+      const first = yield* FakeOpenAiServer.make()
+      const error = yield* Effect.flip(FakeOpenAiServer.make({ port: first.port }))
+      assert.instanceOf(error, FakeOpenAiServer.ListenError)
+      assert.strictEqual(error.port, first.port)
+      assert.match(error.message, new RegExp(`^cannot listen on 127\\.0\\.0\\.1:${first.port}: .*EADDRINUSE`))
+    })
+  )
+
   it.effect("plays steps in call order, then the fallback", () =>
     Effect.gen(function* () {
       const server = yield* FakeOpenAiServer.make({
