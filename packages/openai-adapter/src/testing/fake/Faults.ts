@@ -65,9 +65,18 @@ export const errorFrameAfter = (
 
 /**
  * An answer broken after `afterChunks` content chunks by a frame that is not
- * valid JSON.
+ * valid JSON, or whose payload is `data` (a non-streamed answer's whole body
+ * is then `data`).
  *
  * @since 0.1.0
  */
-export const malformedAfter = (afterChunks: number, options: AnswerOptions = {}): Step.Answer =>
-  Step.answer({ ...options, fault: { _tag: "Malformed", afterChunks } })
+export const malformedAfter = (
+  afterChunks: number,
+  options: AnswerOptions & { readonly data?: string } = {}
+): Step.Answer => {
+  const { data, ...rest } = options
+  return Step.answer({
+    ...rest,
+    fault: data === undefined ? { _tag: "Malformed", afterChunks } : { _tag: "Malformed", afterChunks, data }
+  })
+}

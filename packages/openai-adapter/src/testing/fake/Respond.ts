@@ -136,7 +136,7 @@ const completeAnswer = Effect.fnUntraced(function* (
         Wire.errorBody(fault.error ?? ErrorBodies.serverErrorBody, "")
       )
     case "Malformed": {
-      const data = JSON.stringify(Wire.completion(base, plan)).slice(0, -7)
+      const data = fault.data ?? JSON.stringify(Wire.completion(base, plan)).slice(0, -7)
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(data) })
       return yield* Transport.end(res, data)
     }

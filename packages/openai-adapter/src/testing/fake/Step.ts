@@ -41,7 +41,8 @@ export type RetryAfter =
  * - `Stall`: nothing but `: keep-alive` comments every `keepAlive`, until the
  *   client gives up.
  * - `ErrorFrame`: an in-band `data: {"error": …}` frame, then the body ends.
- * - `Malformed`: a `data:` frame that is not JSON, then the body ends.
+ * - `Malformed`: a `data:` frame that is not JSON (or, with `data`, that
+ *   payload, e.g. a chunk of the wrong shape), then the body ends.
  *
  * @since 0.1.0
  */
@@ -50,7 +51,7 @@ export type Fault =
   | { readonly _tag: "Close"; readonly afterChunks: number }
   | { readonly _tag: "Stall"; readonly afterChunks: number; readonly keepAlive?: Duration.Input }
   | { readonly _tag: "ErrorFrame"; readonly afterChunks: number; readonly error?: ErrorBody }
-  | { readonly _tag: "Malformed"; readonly afterChunks: number }
+  | { readonly _tag: "Malformed"; readonly afterChunks: number; readonly data?: string }
 
 /**
  * A complete tool call the model makes; its arguments are streamed in pieces.

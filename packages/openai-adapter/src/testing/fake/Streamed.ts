@@ -60,7 +60,10 @@ export const answer = Effect.fnUntraced(function* (
           )
           return yield* Transport.end(res)
         case "Malformed":
-          yield* Transport.write(res, Wire.malformedFrame(base))
+          yield* Transport.write(
+            res,
+            fault.data === undefined ? Wire.malformedFrame(base) : `data: ${fault.data}\n\n`
+          )
           return yield* Transport.end(res)
       }
     }
