@@ -23,6 +23,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { ChatCompletionChunk } from "openai/resources/chat/completions"
+import * as ChunkShape from "./internal/chunkShape.ts"
 import * as Chunks from "./internal/chunks.ts"
 import * as Errors from "./internal/errors.ts"
 import * as Params from "./internal/params.ts"
@@ -86,10 +87,14 @@ const makeReader = (body: ReadableStream<Uint8Array>, context: Errors.Context, s
         break
       }
       if (data.length === 0) continue
-      const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: unknown }
-      if (frame.event === "error") throw Errors.fromInBand(chunk.error ?? chunk, context)
-      if (chunk.error !== undefined && chunk.error !== null) throw Errors.fromInBand(chunk.error, context)
-      Chunks.mapChunk(chunk, state, out)
+      const chunk: unknown = JSON.parse(data)
+      const error =
+        typeof chunk === "object" && chunk !== null ? (chunk as { error?: unknown }).error : undefined
+      if (frame.event === "error") throw Errors.fromInBand(error ?? chunk, context)
+      if (error !== undefined && error !== null) throw Errors.fromInBand(error, context)
+      const problem = ChunkShape.problem(chunk)
+      if (problem !== undefined) throw Errors.malformed(context, problem)
+      Chunks.mapChunk(chunk as ChatCompletionChunk, state, out)
     }
     frames.length = 0
   }
@@ -140,6 +145,10 @@ const makeReader = (body: ReadableStream<Uint8Array>, context: Errors.Context, s
  *
  * **Gotchas**
  *
+ * - Each chunk's shape is checked (cheaply) before it is read: a chunk of
+ *   the wrong shape (`choices` missing, a `delta` that is not an object,
+ *   non-string content …) fails with `MalformedResponse`, like bad JSON.
+ *   `choices: []` and choices without a `delta` are valid (Azure sends both).
  * - Truncation is an error: a body that ends without a finish reason or
  *   without `[DONE]` fails with `StreamTruncated` carrying the delivered
  *   text; a broken connection mid-body does too.

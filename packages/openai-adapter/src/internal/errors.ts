@@ -1,7 +1,8 @@
 /**
  * The one place where `openai` SDK failures become `ChatError`s: status
  * errors, connection errors, in-band error frames (no status: classified by
- * `code` / `type`), body read failures and malformed JSON. Every message is
+ * `code` / `type`), body read failures, malformed JSON and chunks of the
+ * wrong shape. Every message is
  * scrubbed of the API key.
  *
  * @internal
@@ -220,9 +221,7 @@ export const fromUnknown = (
       now
     )
   }
-  if (error instanceof SyntaxError) {
-    return new ChatError.MalformedResponse(common(context, `Malformed response: ${error.message}`))
-  }
+  if (error instanceof SyntaxError) return malformed(context, error.message)
   const message = causeChain(error) || String(error)
   if (delivered !== undefined) {
     return new ChatError.StreamTruncated({
@@ -232,6 +231,10 @@ export const fromUnknown = (
   }
   return new ChatError.ConnectionFailed(common(context, message))
 }
+
+/** A `MalformedResponse`: what the server sent is not the protocol (`why` says how). */
+export const malformed = (context: Context, why: string): ChatError.MalformedResponse =>
+  new ChatError.MalformedResponse(common(context, `Malformed response: ${why}`))
 
 /** A `ConnectionFailed` with a message of our own. */
 export const connectionFailed = (context: Context, message: string): ChatError.ConnectionFailed =>

@@ -267,6 +267,36 @@ describe("error mapping over real HTTP", () => {
     })
   )
 
+  it.effect(
+    "a chunk of the wrong shape → MalformedResponse naming what is wrong, after the text before it",
+    () =>
+      Effect.gen(function* () {
+        const cases: ReadonlyArray<readonly [string, string]> = [
+          ["null", "the chunk is not an object"],
+          ['"text"', "the chunk is not an object"],
+          ['{"id":"c","object":"chat.completion.chunk"}', "choices is not an array"],
+          ['{"choices":{"0":{"delta":{"content":"x"}}}}', "choices is not an array"],
+          ['{"choices":[{"index":0,"delta":"x"}]}', "choices[0].delta is not an object"],
+          ['{"choices":[{"index":0,"delta":{"content":42}}]}', "choices[0].delta.content is not a string"],
+          [
+            '{"choices":[{"index":0,"delta":{"tool_calls":{}}}]}',
+            "choices[0].delta.tool_calls is not an array"
+          ],
+          [
+            '{"choices":[{"index":0,"delta":{"tool_calls":[{"function":{"arguments":"{}"}}]}}]}',
+            "choices[0].delta.tool_calls[0].index is not a number"
+          ]
+        ]
+        for (const [data, why] of cases) {
+          const { error, events } = yield* failWith(FakeScenario.malformedAfter(2, { data }))
+          const malformed = expectTag(error, "MalformedResponse")
+          assert.strictEqual(malformed.message, `Malformed response: ${why}`, data)
+          assert.isTrue(malformed.isRetryable)
+          assert.strictEqual(textOf(events), words(2))
+        }
+      })
+  )
+
   it.live("a stall with keep-alive comments emits nothing; the consumer's own timeout ends it", () =>
     Effect.gen(function* () {
       const { server, model } = yield* setup({
