@@ -181,67 +181,87 @@ const finishRequest = Effect.fnUntraced(function* (
 })
 
 /**
- * Observes a stream of `StreamEvent`s: counts requests, errors, retries,
- * mid-stream recoveries and fallbacks, measures time to first token and
- * duration, and wraps it in a `steadystream.chat` span with the GenAI
- * semantic attributes (`gen_ai.system`, `gen_ai.request.model`,
- * `gen_ai.usage.input_tokens` …). When an `ErrorRateMonitor` is in the
+ * What one streamed call's events say, for the metrics and its span: handed
+ * each batch of events as they go to the consumer.
+ *
+ * @since 0.2.0
+ */
+export interface CallObserver {
+  /** The metric updates a batch calls for; `undefined` when it calls for none (the common case). */
+  readonly events: (events: ReadonlyArray<StreamEvent>) => Effect.Effect<void> | undefined
+}
+
+/**
+ * Observes one streamed call whose events are reported to the
+ * `CallObserver` it is built with (the way `ResilientChat` reports them, on
+ * the one route its events take to the consumer): counts requests, errors,
+ * retries, mid-stream recoveries and fallbacks, measures time to first token
+ * and duration, and wraps the call in a `steadystream.chat.stream` span with
+ * the GenAI semantic attributes. When an `ErrorRateMonitor` is in the
  * context, each outcome is recorded in it.
  *
  * **Details**
  *
  * Only the request's model options are recorded, never message content or a
- * key. The per-event cost is one type check; metrics are updated only on the
- * first content event and on recovery events.
+ * key. Metrics are updated only on the first content event, on recovery
+ * events and at the finish; other batches cost one type check per event.
  *
- * @since 0.1.0
+ * @since 0.2.0
  */
-export const observeStream =
+export const observeCall =
   (provider: string, request: ChatRequest) =>
-  <R>(stream: Stream.Stream<StreamEvent, ChatError, R>): Stream.Stream<StreamEvent, ChatError, R> =>
+  <R>(make: (observer: CallObserver) => Stream.Stream<StreamEvent, ChatError, R>) =>
     Stream.suspend(() => {
       const attributes = { provider, model: request.model }
       let startedAt = 0
       let delivered = false
-      return stream.pipe(
-        Stream.tap((event): Effect.Effect<void> => {
-          switch (event.type) {
-            case "text-delta":
-            case "tool-call-delta": {
-              if (delivered) return Effect.void
-              delivered = true
-              return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-                Metric.update(Metric.withAttributes(timeToFirstToken, attributes), now - startedAt)
-              )
-            }
-            case "finish":
-              return annotateFinish(event.reason, event.usage)
-            case "retrying":
-              return Effect.all(
-                [
-                  Metric.update(Metric.withAttributes(retries, { ...attributes, tag: event.error._tag }), 1),
-                  countError(attributes, event.error, false),
-                  delivered
-                    ? Metric.update(Metric.withAttributes(midStreamRecoveries, attributes), 1)
-                    : Effect.void
-                ],
-                { discard: true }
-              )
-            case "fallback":
-              return Effect.all(
-                [
-                  Metric.update(Metric.withAttributes(fallbacks, { ...attributes, step: event.step }), 1),
-                  countError(attributes, event.error, false),
-                  delivered
-                    ? Metric.update(Metric.withAttributes(midStreamRecoveries, attributes), 1)
-                    : Effect.void
-                ],
-                { discard: true }
-              )
-            default:
-              return Effect.void
+      const recovery = (counter: Effect.Effect<void>, error: ChatError) =>
+        Effect.all(
+          [
+            counter,
+            countError(attributes, error, false),
+            delivered ? Metric.update(Metric.withAttributes(midStreamRecoveries, attributes), 1) : Effect.void
+          ],
+          { discard: true }
+        )
+      const one = (event: StreamEvent): Effect.Effect<void> | undefined => {
+        switch (event.type) {
+          case "text-delta":
+          case "tool-call-delta": {
+            if (delivered) return undefined
+            delivered = true
+            return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Metric.update(Metric.withAttributes(timeToFirstToken, attributes), now - startedAt)
+            )
           }
-        }),
+          case "finish":
+            return annotateFinish(event.reason, event.usage)
+          case "retrying":
+            return recovery(
+              Metric.update(Metric.withAttributes(retries, { ...attributes, tag: event.error._tag }), 1),
+              event.error
+            )
+          case "fallback":
+            return recovery(
+              Metric.update(Metric.withAttributes(fallbacks, { ...attributes, step: event.step }), 1),
+              event.error
+            )
+          default:
+            return undefined
+        }
+      }
+      const observer: CallObserver = {
+        events: (events) => {
+          if (events.length === 1) return one(events[0] as StreamEvent)
+          let all: Effect.Effect<void> | undefined
+          for (const event of events) {
+            const effect = one(event)
+            if (effect !== undefined) all = all === undefined ? effect : Effect.andThen(all, effect)
+          }
+          return all
+        }
+      }
+      return make(observer).pipe(
         Stream.onStart(
           Effect.map(Clock.currentTimeMillis, (now) => {
             startedAt = now
@@ -251,6 +271,20 @@ export const observeStream =
         Stream.withSpan("steadystream.chat.stream", { attributes: requestAttributes(provider, request) })
       )
     })
+
+/**
+ * Observes a stream of `StreamEvent`s like {@link observeCall}, looking at
+ * each event as it passes.
+ *
+ * @since 0.1.0
+ */
+export const observeStream =
+  (provider: string, request: ChatRequest) =>
+  <R>(stream: Stream.Stream<StreamEvent, ChatError, R>): Stream.Stream<StreamEvent, ChatError, R> =>
+    observeCall(
+      provider,
+      request
+    )((observer) => Stream.tap(stream, (event) => observer.events([event]) ?? Effect.void))
 
 /**
  * Observes a non-streaming call like {@link observeStream}.

@@ -114,7 +114,10 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
   }
   const schedule = RetrySchedule.fromPolicy(resolved.retry)
 
-  const events = (request: ChatRequest.ChatRequest): Stream.Stream<StreamEvent, ChatError> =>
+  const events = (
+    request: ChatRequest.ChatRequest,
+    observer: ChatTelemetry.CallObserver
+  ): Stream.Stream<StreamEvent, ChatError> =>
     Stream.callback<StreamEvent, ChatError>(
       (queue) =>
         Effect.gen(function* () {
@@ -124,7 +127,7 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
             maxRetryAfter: resolved.retry.maxRetryAfter,
             remaining
           })
-          yield* Call.run(engine, recovery, request, Route.toQueue(queue))
+          yield* Call.run(engine, recovery, request, Route.toQueue(queue, observer))
         }).pipe(
           Deadlines.total({ provider: primary.provider, model: request.model }, resolved.timeouts),
           Effect.andThen(Queue.end(queue))
@@ -132,18 +135,20 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
       { bufferSize }
     )
 
+  const unobserved: ChatTelemetry.CallObserver = { events: () => undefined }
+
   const stream = (input: ChatRequest.ChatRequest): Stream.Stream<StreamEvent, ChatError> =>
     Stream.unwrap(
       Effect.map(ChatRequest.validate(input, primary.provider), (request) =>
-        events(request).pipe(ChatTelemetry.observeStream(primary.provider, request))
+        ChatTelemetry.observeCall(primary.provider, request)((observer) => events(request, observer))
       )
     )
 
   const complete = (input: ChatRequest.ChatRequest): Effect.Effect<ChatCompletion, ChatError> =>
     Effect.flatMap(ChatRequest.validate(input, primary.provider), (request) =>
-      Effect.map(Stream.runCollect(events(request)), (all) => fromEvents(all, request.model)).pipe(
-        ChatTelemetry.observeComplete(primary.provider, request)
-      )
+      Effect.map(Stream.runCollect(events(request, unobserved)), (all) =>
+        fromEvents(all, request.model)
+      ).pipe(ChatTelemetry.observeComplete(primary.provider, request))
     )
 
   return ResilientChat.of({ stream, complete })

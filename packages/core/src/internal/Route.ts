@@ -7,6 +7,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
+import type { CallObserver } from "../ChatTelemetry.ts"
 import type { StreamEvent } from "../StreamEvent.ts"
 import * as Continuation from "./Continuation.ts"
 
@@ -20,16 +21,19 @@ export interface Route {
   ) => Effect.Effect<void>
 }
 
-/** A route into the queue of a `Stream.callback`. */
-export const toQueue = <E>(queue: Queue.Queue<StreamEvent, E>): Route => {
+/** A route into the queue of a `Stream.callback`, observed by the call's telemetry on the way. */
+export const toQueue = <E>(queue: Queue.Queue<StreamEvent, E>, observer: CallObserver): Route => {
   let delivered = Continuation.empty
   return {
     delivered: () => delivered,
     send: (events, next) => {
       if (next !== undefined) delivered = next
-      return events.length === 1
-        ? Effect.asVoid(Queue.offer(queue, events[0] as StreamEvent))
-        : Effect.asVoid(Queue.offerAll(queue, events))
+      const offer =
+        events.length === 1
+          ? Effect.asVoid(Queue.offer(queue, events[0] as StreamEvent))
+          : Effect.asVoid(Queue.offerAll(queue, events))
+      const observed = observer.events(events)
+      return observed === undefined ? offer : Effect.andThen(observed, offer)
     }
   }
 }
