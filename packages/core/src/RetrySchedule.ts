@@ -57,6 +57,22 @@ export const backoff = (options: {
 }
 
 /**
+ * Why an error is never retried, or `undefined` when it may be: the one rule
+ * behind {@link honest} and {@link decider}.
+ *
+ * @since 0.2.0
+ */
+export const giveUpReason = (
+  error: ChatError,
+  maxRetryAfter: Duration.Duration
+): "non-retryable" | "retry-after-too-long" | undefined =>
+  !error.isRetryable
+    ? "non-retryable"
+    : Duration.isGreaterThan(retryAfterOf(error), maxRetryAfter)
+      ? "retry-after-too-long"
+      : undefined
+
+/**
  * Makes any schedule honest about `ChatError`s.
  *
  * **Details**
@@ -74,9 +90,7 @@ export const honest = <Out>(
 ): Schedule.Schedule<Out, ChatError> => {
   const limit = Duration.fromInputUnsafe(maxRetryAfter)
   return schedule.pipe(
-    Schedule.while(
-      ({ input }) => input.isRetryable && Duration.isLessThanOrEqualTo(retryAfterOf(input), limit)
-    ),
+    Schedule.while(({ input }) => giveUpReason(input, limit) === undefined),
     Schedule.modifyDelay(({ duration, input }) =>
       Effect.succeed(Duration.max(Duration.fromInputUnsafe(duration), retryAfterOf(input)))
     )
@@ -134,10 +148,8 @@ export const decider = Effect.fnUntraced(function* (
   let exhausted = false
   return (error: ChatError): Effect.Effect<Decision> =>
     Effect.gen(function* () {
-      if (!error.isRetryable) return { _tag: "GiveUp", reason: "non-retryable" } as const
-      if (Duration.isGreaterThan(retryAfterOf(error), limit)) {
-        return { _tag: "GiveUp", reason: "retry-after-too-long" } as const
-      }
+      const refused = giveUpReason(error, limit)
+      if (refused !== undefined) return { _tag: "GiveUp", reason: refused } as const
       if (exhausted) return { _tag: "GiveUp", reason: "exhausted" } as const
       const now = yield* Clock.currentTimeMillis
       const delay = yield* step(now, error).pipe(
