@@ -2,7 +2,9 @@
  * An in-memory `ChatModel` driven by a per-call script: events, failures at a
  * given event, stalls and non-streaming answers. It records every call it
  * receives and how each ended. Deterministic under `TestClock`: its only
- * waits are `Effect.sleep`.
+ * waits are `Effect.sleep`. With `resumable`, it also resumes broken
+ * streams from a checkpoint (each resume is a `"stream"` call with a `cursor`) and
+ * records cancelled generations.
  *
  * @since 0.1.0
  */
@@ -18,7 +20,7 @@ import type { ChatError } from "../ChatError.ts"
 import { ChatModel, type Service as ChatModelService } from "../ChatModel.ts"
 import type { ChatRequest } from "../ChatRequest.ts"
 import type { FinishReason } from "../FinishReason.ts"
-import type { ModelEvent } from "../ModelEvent.ts"
+import type { ModelEvent, ResumeCursor } from "../ModelEvent.ts"
 import type { Usage } from "../Usage.ts"
 
 /**
@@ -54,6 +56,8 @@ export interface Call {
   readonly index: number
   readonly kind: "stream" | "complete"
   readonly request: ChatRequest
+  /** Set on a `resumable.resume` call (a `"stream"` call): where it resumes from. @since 0.2.0 */
+  readonly cursor?: ResumeCursor
   /** Content and finish events emitted so far. */
   readonly emitted: number
   readonly outcome: "running" | "success" | "failure" | "interrupted"
@@ -75,6 +79,11 @@ export interface Options {
   readonly script: Script
   /** Default `"scripted"`. */
   readonly provider?: string
+  /**
+   * Offer `resumable` (default `false`): a resume takes the next turn like
+   * any call, and a cancel is recorded in `cancels`. @since 0.2.0
+   */
+  readonly resumable?: boolean
 }
 
 /**
@@ -84,6 +93,8 @@ export interface Options {
  */
 export interface Service {
   readonly calls: Effect.Effect<ReadonlyArray<Call>>
+  /** The cursors of the generations `resumable.cancel` was called for, in order. @since 0.2.0 */
+  readonly cancels: Effect.Effect<ReadonlyArray<ResumeCursor>>
 }
 
 /**
@@ -156,6 +167,36 @@ export const textEvents = (
   return events
 }
 
+/**
+ * `events` with a `checkpoint` of generation `id` after each content event,
+ * numbered from 1 (so `sequence` counts the content events before it), as a
+ * resumable adapter emits them.
+ *
+ * @since 0.2.0
+ */
+export const checkpointed = (id: string, events: ReadonlyArray<ModelEvent>): Array<ModelEvent> => {
+  const out: Array<ModelEvent> = []
+  let sequence = 0
+  for (const event of events) {
+    out.push(event)
+    if (event.type !== "finish" && event.type !== "checkpoint") {
+      out.push({ type: "checkpoint", cursor: { id, sequence: ++sequence } })
+    }
+  }
+  return out
+}
+
+/**
+ * What a resume from `sequence` streams: the events of `events` after its
+ * checkpoint with that sequence number (all of them when there is none).
+ *
+ * @since 0.2.0
+ */
+export const after = (events: ReadonlyArray<ModelEvent>, sequence: number): Array<ModelEvent> =>
+  events.slice(
+    events.findIndex((event) => event.type === "checkpoint" && event.cursor.sequence === sequence) + 1
+  )
+
 const chunk = (text: string, size: number): Array<string> => {
   const out: Array<string> = []
   for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size))
@@ -176,21 +217,17 @@ const chunk = (text: string, size: number): Array<string> => {
 export const make = Effect.fnUntraced(function* (options: Options) {
   const provider = options.provider ?? "scripted"
   const calls = yield* Ref.make<ReadonlyArray<Call>>([])
+  const cancels = yield* Ref.make<ReadonlyArray<ResumeCursor>>([])
 
   const update = (index: number, f: (call: Call) => Call) =>
     Ref.update(calls, (all) => all.map((call) => (call.index === index ? f(call) : call)))
 
-  const begin = (kind: Call["kind"], request: ChatRequest) =>
+  const begin = (kind: Call["kind"], request: ChatRequest, cursor?: ResumeCursor) =>
     Ref.modify(calls, (all) => {
       const index = all.length
-      const turn =
-        typeof options.script === "function"
-          ? options.script({ index, kind, request })
-          : options.script[index]
-      return [
-        { index, turn },
-        [...all, { index, kind, request, emitted: 0, outcome: "running" as const }]
-      ] as const
+      const call = { index, kind, request, ...(cursor === undefined ? {} : { cursor }) }
+      const turn = typeof options.script === "function" ? options.script(call) : options.script[index]
+      return [{ index, turn }, [...all, { ...call, emitted: 0, outcome: "running" as const }]] as const
     }).pipe(
       Effect.flatMap(({ index, turn }) =>
         turn === undefined
@@ -229,22 +266,32 @@ export const make = Effect.fnUntraced(function* (options: Options) {
     return Stream.concat(emitted, end)
   }
 
+  const streamCall = (request: ChatRequest, cursor?: ResumeCursor): Stream.Stream<ModelEvent, ChatError> =>
+    Stream.unwrap(
+      Effect.map(begin("stream", request, cursor), ({ index, turn }) => {
+        const body: Stream.Stream<ModelEvent, ChatError> =
+          turn._tag === "Stream"
+            ? streamTurn(index, turn)
+            : turn._tag === "Fail"
+              ? Stream.fromEffect(Effect.andThen(wait(turn.delay), Effect.fail(turn.error)))
+              : Stream.die(
+                  new Error(`ScriptedChatModel: call ${index} is a stream call but its turn is Complete`)
+                )
+        return Stream.onExit(body, (exit) => update(index, (c) => ({ ...c, outcome: outcomeOf(exit) })))
+      })
+    )
+
   const chatModel: ChatModelService = {
     provider,
-    stream: (request) =>
-      Stream.unwrap(
-        Effect.map(begin("stream", request), ({ index, turn }) => {
-          const body: Stream.Stream<ModelEvent, ChatError> =
-            turn._tag === "Stream"
-              ? streamTurn(index, turn)
-              : turn._tag === "Fail"
-                ? Stream.fromEffect(Effect.andThen(wait(turn.delay), Effect.fail(turn.error)))
-                : Stream.die(
-                    new Error(`ScriptedChatModel: call ${index} is a stream call but its turn is Complete`)
-                  )
-          return Stream.onExit(body, (exit) => update(index, (c) => ({ ...c, outcome: outcomeOf(exit) })))
-        })
-      ),
+    stream: (request) => streamCall(request),
+    ...(options.resumable === true
+      ? {
+          resumable: {
+            resume: (cursor, request) => streamCall(request, cursor),
+            cancel: (cursor) => Ref.update(cancels, (all) => [...all, cursor])
+          }
+        }
+      : {}),
     complete: (request) =>
       Effect.flatMap(begin("complete", request), ({ index, turn }) => {
         const answer: Effect.Effect<ChatCompletion, ChatError> =
@@ -256,7 +303,7 @@ export const make = Effect.fnUntraced(function* (options: Options) {
         return Effect.onExit(answer, (exit) => update(index, (c) => ({ ...c, outcome: outcomeOf(exit) })))
       })
   }
-  return { chatModel, recorder: { calls: Ref.get(calls) } satisfies Service }
+  return { chatModel, recorder: { calls: Ref.get(calls), cancels: Ref.get(cancels) } satisfies Service }
 })
 
 /**

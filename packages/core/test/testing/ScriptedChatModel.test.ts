@@ -174,4 +174,33 @@ describe("ScriptedChatModel", () => {
       assert.include(String(Exit.isFailure(exit) ? exit.cause : ""), "no turn scripted for call 0")
     }).pipe(Effect.provide(ScriptedChatModel.layer({ script: [] })))
   )
+
+  it.effect("resumable: numbers checkpoints, resumes after one with the next turn, records cancels", () =>
+    Effect.gen(function* () {
+      const events = ScriptedChatModel.checkpointed("r1", ScriptedChatModel.textEvents(["a", "b", "c"]))
+      assert.deepStrictEqual(
+        events.map((e) => (e.type === "checkpoint" ? e.cursor.sequence : e.type)),
+        ["text-delta", 1, "text-delta", 2, "text-delta", 3, "finish"]
+      )
+      assert.strictEqual(textOf(ScriptedChatModel.after(events, 2)), "c")
+      const model = ScriptedChatModel.make({
+        script: [ScriptedChatModel.stream(ScriptedChatModel.after(events, 1))],
+        resumable: true
+      })
+      const { chatModel, recorder } = yield* model
+      const resumable = chatModel.resumable
+      assert.isDefined(resumable)
+      if (resumable === undefined) return
+      const rest = yield* Stream.runCollect(resumable.resume({ id: "r1", sequence: 1 }, request))
+      assert.strictEqual(textOf(rest), "bc")
+      yield* resumable.cancel({ id: "r1", sequence: 3 })
+      assert.deepStrictEqual(
+        (yield* recorder.calls).map((c) => [c.kind, c.cursor?.sequence]),
+        [["stream", 1]]
+      )
+      assert.deepStrictEqual(yield* recorder.cancels, [{ id: "r1", sequence: 3 }])
+      const plain = yield* ScriptedChatModel.make({ script: [] })
+      assert.isUndefined(plain.chatModel.resumable)
+    })
+  )
 })
