@@ -81,6 +81,15 @@ const bufferSize = 16
  *   continuation is emitted before it is verified to continue the delivered
  *   text; one that restarts or cannot be verified fails the attempt with a
  *   retryable `ContinuationRejected`.
+ * - A target that can resume (`ChatModel.resumable`, e.g. the Responses API
+ *   in background mode) is resumed instead: after a break or a stall, the
+ *   next attempt picks up the same generation after the newest checkpoint
+ *   (a `retrying` event, the same retry budget and deadline; in every
+ *   `midStream` mode, since nothing is generated twice). A refused or expired
+ *   resume (`NotFound`, `InvalidRequest`) goes on at once by a continuation.
+ *   A generation the call abandons (an interrupted or early-stopping
+ *   consumer, a call that gives up) is cancelled in the background, bounded
+ *   by 5 seconds: the consumer never waits for it.
  * - After a non-retryable error, later steps that would call the same model
  *   again (the default `nonStreaming` step after a 401, say) are skipped.
  * - A retry whose delay would end past the `total` deadline is not waited

@@ -17,6 +17,7 @@ import type { Finish } from "../StreamEvent.ts"
 import type { Target } from "./Chain.ts"
 import * as Continuation from "./Continuation.ts"
 import * as Deadlines from "./Deadlines.ts"
+import type { Leg } from "./Resume.ts"
 import type { Route } from "./Route.ts"
 
 /** Runs the start of an answer through the circuit breaker of the target's key. */
@@ -73,6 +74,9 @@ const deliver = (
  * it (inside the breaker's uninterruptible region), 50 concurrent calls saw
  * spurious first-token timeouts that tripped the breaker; outside, an expired
  * deadline interrupts the guarded pull, which the breaker ignores.
+ *
+ * `leg` (from `Resume`) says what to read instead of a fresh model stream (a
+ * resumed generation) and where the reading starts, and records each step.
  */
 export const streamed = (
   target: Target,
@@ -80,14 +84,15 @@ export const streamed = (
   kind: Continuation.Kind,
   route: Route,
   deadlines: Deadlines.Options,
-  guard: Guard
+  guard: Guard,
+  leg?: Leg
 ): Effect.Effect<Finish, ChatError> =>
   Effect.scoped(
     Effect.gen(function* () {
       const source = sourceOf(target)
       const watchdog = yield* Deadlines.watchdog(source, deadlines)
-      const pull = yield* Stream.toPull(target.service.stream(request))
-      let reading = Continuation.start(route.delivered(), kind)
+      const pull = yield* Stream.toPull(leg?.events ?? target.service.stream(request))
+      let reading = leg?.reading ?? Continuation.start(route.delivered(), kind)
       const next = Effect.flatMap(
         Pull.catchDone(pull, () => Effect.succeed(undefined)),
         (chunk) =>
@@ -99,6 +104,7 @@ export const streamed = (
         watchdog.touch()
         return Effect.map(deliver(source, route, reading, chunk), (step) => {
           reading = step.reading
+          leg?.record(reading, step.finish !== undefined)
           return step.finish
         })
       }

@@ -18,6 +18,7 @@ import * as Continuation from "./Continuation.ts"
 import * as ContinuationRequest from "./ContinuationRequest.ts"
 import type * as Deadlines from "./Deadlines.ts"
 import type * as Recovery from "./Recovery.ts"
+import * as Resume from "./Resume.ts"
 import type { Route } from "./Route.ts"
 
 /** What a call needs, built once per `ResilientChat`. */
@@ -64,7 +65,8 @@ const attempt = (
   request: ChatRequest,
   step: Chain.Step,
   target: Chain.Target | undefined,
-  route: Route
+  route: Route,
+  resume: Resume.Tracker
 ): Effect.Effect<Finish, ChatError> => {
   if (step._tag === "Static") {
     return Attempt.whole(
@@ -92,7 +94,10 @@ const attempt = (
   const guard: Attempt.Guard = (effect) => engine.guard({ ...source, key: target.key }, effect)
   const kind = { _tag: "Model", minOverlap: engine.policy.continuation.minOverlap } as const
   const call = target.streaming
-    ? Attempt.streamed(target, next, kind, route, engine.deadlines, guard)
+    ? Effect.flatMap(
+        resume.leg(target, next, () => Continuation.start(delivered, kind)),
+        (leg) => Attempt.streamed(target, next, kind, route, engine.deadlines, guard, leg)
+      )
     : Effect.flatMap(guard(target.service.complete(next)), (completion) =>
         Attempt.whole(source, completion, kind, route)
       )
@@ -106,12 +111,19 @@ const attempt = (
   })
 }
 
-/** Runs one call; its events (`finish` included) reach the consumer through `route`. */
-export const run = Effect.fnUntraced(function* (
+/**
+ * Runs one call; its events (`finish` included) reach the consumer through
+ * `route`. A broken generation that can be resumed is resumed (`Resume`).
+ */
+export const run = (engine: Engine, recovery: Recovery.Recovery, request: ChatRequest, route: Route) =>
+  Resume.tracked((resume) => loop(engine, recovery, request, route, resume))
+
+const loop = Effect.fnUntraced(function* (
   engine: Engine,
   recovery: Recovery.Recovery,
   request: ChatRequest,
-  route: Route
+  route: Route,
+  resume: Resume.Tracker
 ) {
   const { midStream } = engine.policy
   let lastError: ChatError | undefined
@@ -119,6 +131,7 @@ export const run = Effect.fnUntraced(function* (
   for (const [index, step] of engine.steps.entries()) {
     const target = step._tag === "Target" ? step.target(request) : undefined
     if (target !== undefined && recovery.skips(target)) continue
+    yield* resume.abandon
     if (index > 0 && lastError !== undefined) {
       yield* Effect.logWarning("SteadyStream: falling back").pipe(
         Effect.annotateLogs({ step: step.name, error: lastError._tag, reason: lastError.message })
@@ -130,7 +143,7 @@ export const run = Effect.fnUntraced(function* (
         restart = false
         yield* route.send([{ type: "restart", error: lastError as ChatError }], Continuation.empty)
       }
-      const result = yield* Effect.result(attempt(engine, request, step, target, route))
+      const result = yield* Effect.result(attempt(engine, request, step, target, route, resume))
       if (result._tag === "Success") {
         if (engine.caching && target !== undefined) {
           yield* engine.cache.set(request, completionOf(route.delivered(), result.success, target.model))
@@ -139,7 +152,8 @@ export const run = Effect.fnUntraced(function* (
       }
       const error = result.failure
       lastError = error
-      if (Continuation.hasContent(route.delivered())) {
+      const after = yield* resume.after(error)
+      if (after !== "resume" && Continuation.hasContent(route.delivered())) {
         if (midStream === "fail") {
           return yield* Effect.fail(
             error.isRetryable
@@ -154,6 +168,7 @@ export const run = Effect.fnUntraced(function* (
         }
         restart = midStream === "restart"
       }
+      if (after === "refused") continue
       const decision = yield* recovery.decide(error, target)
       if (decision._tag === "Next") break
       yield* route.send([{ type: "retrying", attempt: decision.attempt, delay: decision.delay, error }])
