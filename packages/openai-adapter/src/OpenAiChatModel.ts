@@ -12,22 +12,19 @@ import {
   type ChatRequest,
   type ModelEvent
 } from "@steadystream/core"
-import type * as Arr from "effect/Array"
-import * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
+import type * as Stream from "effect/Stream"
 import type { ChatCompletionChunk } from "openai/resources/chat/completions"
 import * as ChunkShape from "./internal/chunkShape.ts"
 import * as Chunks from "./internal/chunks.ts"
 import * as Errors from "./internal/errors.ts"
+import * as EventStream from "./internal/eventStream.ts"
 import * as Params from "./internal/params.ts"
-import * as Sse from "./internal/sse.ts"
 import * as OpenAiClient from "./OpenAiClient.ts"
 
 /**
@@ -44,90 +41,48 @@ export interface Options extends OpenAiClient.Options {
 /** The provider name used in every error. */
 const provider = Errors.provider
 
-const END = Symbol("END")
-
-const errorContext = (service: OpenAiClient.Service, model: string, requestId?: string): Errors.Context => ({
-  model,
-  secret: Redacted.value(service.apiKey),
-  timeout: service.timeout,
-  requestId
-})
-
-/**
- * Reads one streaming response: each read of the body → the model events of
- * every SSE frame it completes, in one batch. Throws `END` after the finish
- * event, a `ChatError` for a truncated or failed stream.
- */
-const makeReader = (body: ReadableStream<Uint8Array>, context: Errors.Context, state: Chunks.State) => {
-  const reader = body.getReader()
-  const decoder = Sse.make()
-  const frames: Array<Sse.Event> = []
-  let finished = false
-  let ended = false
-  // An error found after some events of the same read: those events go first, the error next time.
-  let failure: { readonly error: unknown } | undefined
-  const truncated = (why: string) => Errors.fromUnknown(new Error(why), context, state.delivered, Date.now())
-
-  /** The events of the decoded frames, up to and including the finish at `[DONE]`. */
-  const drain = (out: Array<ModelEvent.ModelEvent>) => {
-    for (const frame of frames) {
-      const data = frame.data
-      if (data === "[DONE]") {
-        finished = true
-        void reader.cancel().catch(() => undefined)
-        const raw = state.rawReason
-        if (raw === undefined) throw truncated("[DONE] arrived without a finish reason")
-        if (raw === "content_filter" && state.delivered.length === 0 && !state.toolCalls) {
-          throw Errors.fromInBand(
-            { message: "The answer was blocked by the content filter", code: "content_filter" },
-            context
-          )
-        }
-        out.push(Chunks.finishEvent(state, raw))
-        break
-      }
-      if (data.length === 0) continue
-      const chunk: unknown = JSON.parse(data)
-      const error =
-        typeof chunk === "object" && chunk !== null ? (chunk as { error?: unknown }).error : undefined
-      if (frame.event === "error") throw Errors.fromInBand(error ?? chunk, context)
-      if (error !== undefined && error !== null) throw Errors.fromInBand(error, context)
-      const problem = ChunkShape.problem(chunk)
-      if (problem !== undefined) throw Errors.malformed(context, problem)
-      Chunks.mapChunk(chunk as ChatCompletionChunk, state, out)
-    }
-    frames.length = 0
-  }
-
+/** Chat Completions frames: chunks up to `[DONE]`, which must follow a finish reason. */
+const decoder = (context: Errors.Context): EventStream.Decoder => {
+  const state = Chunks.makeState()
   return {
-    get finished() {
-      return finished
-    },
-    next: async (): Promise<Arr.NonEmptyReadonlyArray<ModelEvent.ModelEvent>> => {
-      if (failure !== undefined) throw failure.error
-      const out: Array<ModelEvent.ModelEvent> = []
-      while (!finished) {
-        if (ended) {
-          throw truncated(
-            state.rawReason === undefined
-              ? "the body ended without a finish reason and without [DONE]"
-              : "the body ended without [DONE]"
-          )
+    delivered: () => state.delivered,
+    truncation: () =>
+      state.rawReason === undefined
+        ? "the body ended without a finish reason and without [DONE]"
+        : "the body ended without [DONE]",
+    decode: (frames, out) => {
+      for (const frame of frames) {
+        const data = frame.data
+        if (data === "[DONE]") {
+          const raw = state.rawReason
+          if (raw === undefined) {
+            throw Errors.fromUnknown(
+              new Error("[DONE] arrived without a finish reason"),
+              context,
+              state.delivered,
+              Date.now()
+            )
+          }
+          if (raw === "content_filter" && state.delivered.length === 0 && !state.toolCalls) {
+            throw Errors.fromInBand(
+              { message: "The answer was blocked by the content filter", code: "content_filter" },
+              context
+            )
+          }
+          out.push(Chunks.finishEvent(state, raw))
+          return true
         }
-        const result = await reader.read()
-        if (result.done) {
-          ended = true
-          decoder.end(frames)
-        } else decoder.push(result.value, frames)
-        try {
-          drain(out)
-        } catch (error) {
-          if (out.length === 0) throw error
-          failure = { error }
-        }
-        if (out.length > 0) return out as unknown as Arr.NonEmptyReadonlyArray<ModelEvent.ModelEvent>
+        if (data.length === 0) continue
+        const chunk: unknown = JSON.parse(data)
+        const error =
+          typeof chunk === "object" && chunk !== null ? (chunk as { error?: unknown }).error : undefined
+        if (frame.event === "error") throw Errors.fromInBand(error ?? chunk, context)
+        if (error !== undefined && error !== null) throw Errors.fromInBand(error, context)
+        const problem = ChunkShape.problem(chunk)
+        if (problem !== undefined) throw Errors.malformed(context, problem)
+        Chunks.mapChunk(chunk as ChatCompletionChunk, state, out)
       }
-      throw END
+      return false
     }
   }
 }
@@ -171,49 +126,17 @@ export const make = Effect.fnUntraced(function* () {
   const stream = (
     request: ChatRequest.ChatRequest
   ): Stream.Stream<ModelEvent.ModelEvent, ChatError.ChatError> =>
-    Stream.unwrap(
-      Effect.gen(function* () {
-        const controller = new AbortController()
-        const state = Chunks.makeState()
-        let reader: ReturnType<typeof makeReader> | undefined
-        yield* Effect.addFinalizer(() =>
-          Effect.sync(() => {
-            if (reader === undefined || !reader.finished) controller.abort()
-          })
-        )
-        const base = errorContext(service, request.model)
-        const response = yield* Effect.tryPromise({
-          try: () =>
-            client.chat.completions
-              .create(
-                { ...Params.toParams(request), stream: true, stream_options: { include_usage: true } },
-                {
-                  signal: controller.signal
-                }
-              )
-              .asResponse(),
-          catch: (error) => Errors.fromUnknown(error, base, undefined, Date.now())
-        })
-        const context = errorContext(
-          service,
-          request.model,
-          response.headers.get("x-request-id") ?? undefined
-        )
-        if (response.body === null) {
-          return yield* Effect.fail(
-            Errors.fromUnknown(new Error("the streaming response has no body"), context, "", Date.now())
+    EventStream.make({
+      open: (signal) =>
+        client.chat.completions
+          .create(
+            { ...Params.toParams(request), stream: true, stream_options: { include_usage: true } },
+            { signal }
           )
-        }
-        const current = makeReader(response.body, context, state)
-        reader = current
-        const pull = Effect.tryPromise({
-          try: current.next,
-          catch: (error): ChatError.ChatError | Cause.Done =>
-            error === END ? Cause.Done() : Errors.fromUnknown(error, context, state.delivered, Date.now())
-        })
-        return Stream.fromPull(Effect.succeed(pull))
-      })
-    )
+          .asResponse(),
+      context: (requestId) => Errors.contextOf(service, request.model, requestId),
+      decoder
+    })
 
   const complete = (
     request: ChatRequest.ChatRequest
@@ -223,10 +146,11 @@ export const make = Effect.fnUntraced(function* () {
         client.chat.completions
           .create({ ...Params.toParams(request), stream: false }, { signal })
           .withResponse(),
-      catch: (error) => Errors.fromUnknown(error, errorContext(service, request.model), undefined, Date.now())
+      catch: (error) =>
+        Errors.fromUnknown(error, Errors.contextOf(service, request.model), undefined, Date.now())
     }).pipe(
       Effect.flatMap(({ data, response }) => {
-        const context = errorContext(
+        const context = Errors.contextOf(
           service,
           request.model,
           response.headers.get("x-request-id") ?? undefined
@@ -255,7 +179,7 @@ export const preflightWith = (options: { readonly timeout?: Duration.Input } = {
   Effect.gen(function* () {
     const service = yield* OpenAiClient.OpenAiClient
     const timeout = Duration.fromInputUnsafe(options.timeout ?? "5 seconds")
-    const context = errorContext(service, "")
+    const context = Errors.contextOf(service, "")
     yield* Effect.tryPromise({
       try: (signal) => service.client.models.list({ timeout: Duration.toMillis(timeout), signal }),
       catch: (error) => {

@@ -10,6 +10,7 @@
 import { ChatError } from "@steadystream/core"
 import * as Duration from "effect/Duration"
 import { Headers } from "effect/http"
+import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai"
 
@@ -23,6 +24,13 @@ export interface Context {
   /** The request id, when the response headers already arrived. */
   readonly requestId?: string | undefined
 }
+
+/** The error context of a call to `model` through a client with this key and timeout. */
+export const contextOf = (
+  client: { readonly apiKey: Redacted.Redacted<string>; readonly timeout: Duration.Duration },
+  model: string,
+  requestId?: string
+): Context => ({ model, secret: Redacted.value(client.apiKey), timeout: client.timeout, requestId })
 
 /** The provider name on every error. */
 export const provider = "openai"
