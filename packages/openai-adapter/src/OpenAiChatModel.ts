@@ -219,12 +219,24 @@ export const preflight: Effect.Effect<void, ChatError.ChatError, OpenAiClient.Op
  */
 export const layer = (
   options: Options
+): Layer.Layer<ChatModel.ChatModel | OpenAiClient.OpenAiClient, ChatError.ChatError> =>
+  layerWith(options, make())
+
+/**
+ * Any adapter built by `adapter` from an `OpenAiClient`, as a layer with its
+ * client and the optional pre-flight check (as {@link layer} does).
+ *
+ * @since 0.2.0
+ */
+export const layerWith = (
+  options: Options,
+  adapter: Effect.Effect<ChatModel.Service, never, OpenAiClient.OpenAiClient>
 ): Layer.Layer<ChatModel.ChatModel | OpenAiClient.OpenAiClient, ChatError.ChatError> => {
   const check =
     options.preflight === undefined || options.preflight === false
       ? Effect.void
       : preflightWith(options.preflight === true ? {} : options.preflight)
-  return Layer.effect(ChatModel.ChatModel, Effect.andThen(check, make())).pipe(
+  return Layer.effect(ChatModel.ChatModel, Effect.andThen(check, adapter)).pipe(
     Layer.provideMerge(OpenAiClient.layer(options))
   )
 }
@@ -246,10 +258,22 @@ const BaseUrl = Config.option(Config.String("OPENAI_BASE_URL"))
 export const layerConfig = (
   options: Omit<Options, "apiKey" | "baseURL"> = {}
 ): Layer.Layer<ChatModel.ChatModel | OpenAiClient.OpenAiClient, ChatError.ChatError | Config.ConfigError> =>
+  layerConfigWith(options, layer)
+
+/**
+ * `layer` (any adapter's) given `OPENAI_API_KEY` and `OPENAI_BASE_URL` from
+ * the environment, as {@link layerConfig} does.
+ *
+ * @since 0.2.0
+ */
+export const layerConfigWith = <O extends Options, E>(
+  options: Omit<O, "apiKey" | "baseURL">,
+  layer: (options: O) => Layer.Layer<ChatModel.ChatModel | OpenAiClient.OpenAiClient, E>
+): Layer.Layer<ChatModel.ChatModel | OpenAiClient.OpenAiClient, E | Config.ConfigError> =>
   Layer.unwrap(
     Effect.gen(function* () {
       const apiKey = yield* ApiKey
       const baseURL = yield* BaseUrl
-      return layer({ ...options, apiKey, ...(Option.isSome(baseURL) ? { baseURL: baseURL.value } : {}) })
+      return layer({ ...options, apiKey, ...(Option.isSome(baseURL) ? { baseURL: baseURL.value } : {}) } as O)
     })
   )

@@ -247,3 +247,7 @@ export const malformed = (context: Context, why: string): ChatError.MalformedRes
 /** A `ConnectionFailed` with a message of our own. */
 export const connectionFailed = (context: Context, message: string): ChatError.ConnectionFailed =>
   new ChatError.ConnectionFailed(common(context, message))
+
+/** A `ContentFiltered` carrying the model's own refusal. */
+export const refused = (context: Context, refusal: string): ChatError.ContentFiltered =>
+  new ChatError.ContentFiltered({ ...common(context, `The model refused: ${refusal}`), refusal })
