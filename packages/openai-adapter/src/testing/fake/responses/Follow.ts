@@ -93,8 +93,9 @@ export const follow = Effect.fnUntraced(function* (
     if (fault !== undefined && (event.content || event.terminal) && sent === fault.afterChunks) {
       return yield* breakWith(res, fault, options.keepAlive, hooks)
     }
-    yield* Transport.writeFrame(res, Events.frame(event.event, event.sequence), options.splitUtf8)
+    // The terminal event goes out with the end of the body, in one write.
+    if (event.terminal) return yield* Transport.end(res, event.frame)
+    yield* Transport.writeFrame(res, event.frame, options.splitUtf8)
     if (event.content) sent++
-    if (event.terminal) return yield* Transport.end(res)
   }
 })

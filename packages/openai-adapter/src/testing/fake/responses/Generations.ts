@@ -26,6 +26,8 @@ import * as Events from "./Events.ts"
  */
 export interface Logged extends Events.Planned {
   readonly sequence: number
+  /** The event's SSE frame, built once for every reader. */
+  readonly frame: string
 }
 
 /**
@@ -105,7 +107,7 @@ const entry = (identity: Events.Identity): Entry => {
       cancelled: () => cancelled
     },
     append: (planned) => {
-      log.push({ ...planned, sequence: log.length })
+      log.push({ ...planned, sequence: log.length, frame: Events.frame(planned.event, log.length) })
       const inner = planned.event.response
       if (typeof inner === "object" && inner !== null) status = inner as Record<string, unknown>
       wake()
