@@ -5,7 +5,7 @@
  */
 import { createOpenAI } from "@ai-sdk/openai"
 import { ChatModel, type ResiliencePolicy, ResilientChat } from "@steadystream/core"
-import { OpenAiChatModel } from "@steadystream/openai-adapter"
+import { OpenAiChatModel, OpenAiResponsesModel } from "@steadystream/openai-adapter"
 import { streamText } from "ai"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -80,12 +80,21 @@ export const adapter = (baseURL: string): Client =>
     })
   )
 
-/** `ResilientChat` over the adapter. */
-export const resilient = (baseURL: string, policy?: ResiliencePolicy.ResiliencePolicy): Client =>
+/** `ResilientChat` over the adapter (Chat Completions, or the Responses API in background mode). */
+export const resilient = (
+  baseURL: string,
+  policy?: ResiliencePolicy.ResiliencePolicy,
+  api: "chat" | "responses" = "chat"
+): Client =>
   effectClient(
     "ResilientChat",
     ResilientChat.layer(policy).pipe(
-      Layer.provide(OpenAiChatModel.layer({ apiKey: Redacted.make(benchKey), baseURL }))
+      Layer.provide(
+        (api === "chat" ? OpenAiChatModel.layer : OpenAiResponsesModel.layer)({
+          apiKey: Redacted.make(benchKey),
+          baseURL
+        })
+      )
     ),
     Effect.gen(function* () {
       const chat = yield* ResilientChat.ResilientChat

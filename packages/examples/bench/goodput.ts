@@ -64,7 +64,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** Per-attempt deadline for the clients that have no idle timeout (a stall would hang them forever). */
 const attemptDeadline = 1500
 
-type Strategy = (url: string) => {
+export type Strategy = (url: string) => {
   readonly run: (print: (text: string) => void) => Promise<void>
   readonly dispose: () => Promise<void>
 }
@@ -162,11 +162,13 @@ export const run = async (options: {
   readonly concurrency: number
   readonly faultRate?: number
   readonly seed?: number
+  /** Default: the four `strategies`. */
+  readonly strategies?: ReadonlyArray<readonly [string, Strategy]>
 }): Promise<GoodputResult> => {
   const faultRate = options.faultRate ?? 0.2
   const steps = script(options.requests * 4, faultRate, options.seed ?? 20240601)
   const byClient: Record<string, ClientGoodput> = {}
-  for (const [name, strategy] of strategies) {
+  for (const [name, strategy] of options.strategies ?? strategies) {
     byClient[name] = await runOne(strategy, steps, options.requests, options.concurrency)
   }
   return { requests: options.requests, faultRate, byClient }

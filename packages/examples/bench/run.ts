@@ -13,6 +13,7 @@ import * as Clients from "./clients.ts"
 import * as Concurrency from "./concurrency.ts"
 import * as Goodput from "./goodput.ts"
 import * as Recovery from "./recovery.ts"
+import * as Resume from "./resume.ts"
 import { round } from "./stats.ts"
 import * as Throughput from "./throughput.ts"
 import * as Ttft from "./ttft.ts"
@@ -21,8 +22,16 @@ const quick = process.argv.includes("--quick")
 const write = process.argv.includes("--write") || !quick
 
 const sizes = quick
-  ? { chunks: 10_000, rounds: 2, ttft: 50, streams: [200], recovery: 20, goodput: 200 }
-  : { chunks: 100_000, rounds: 5, ttft: 500, streams: [1_000, 10_000], recovery: 100, goodput: 1_000 }
+  ? { chunks: 10_000, rounds: 2, ttft: 50, streams: [200], recovery: 20, goodput: 200, resume: 5 }
+  : {
+      chunks: 100_000,
+      rounds: 5,
+      ttft: 500,
+      streams: [1_000, 10_000],
+      recovery: 100,
+      goodput: 1_000,
+      resume: 30
+    }
 
 const machine = {
   cpu: Os.cpus()[0]?.model.trim() ?? "unknown",
@@ -54,6 +63,8 @@ log(`goodput: ${sizes.goodput} requests, 20% faults`)
 const goodput = await Goodput.run({ requests: sizes.goodput, concurrency: 50 })
 log(`recovery latency: ${sizes.recovery} trials`)
 const recovery = await Recovery.run({ trials: sizes.recovery })
+log(`true resume vs continuation: ${sizes.resume} trials, then goodput through the Responses API`)
+const resume = await Resume.run({ trials: sizes.resume, goodput: sizes.goodput })
 log(`concurrency: ${sizes.streams.join(", ")} streams`)
 const concurrency = await Concurrency.run(sizes.streams)
 
@@ -100,6 +111,7 @@ const targets = [
     measured: `${round(recovery.overheadMillis.p50)} ms p50, ${round(recovery.overheadMillis.p99)} ms p99`,
     met: recovery.overheadMillis.p50 <= 5
   },
+  ...Resume.targets(resume),
   ...[RESILIENT, `${RESILIENT} (no breaker)`].flatMap((name) => {
     const g = goodput.byClient[name]!
     return [
@@ -186,6 +198,8 @@ const report = [
     ])
   ),
   "",
+  ...Resume.report(resume),
+  "",
   "Targets",
   table(
     ["target", "measured", "met"],
@@ -207,6 +221,7 @@ if (write) {
     concurrency,
     recovery,
     goodput,
+    resume,
     targets
   }
   writeFileSync(new URL("results.json", dir), `${JSON.stringify(results, null, 2)}\n`)
