@@ -62,9 +62,8 @@ describe("responses/Events", () => {
   it("a length finish is response.incomplete with max_output_tokens", () => {
     const last = planOf(FakeScenario.answer({ finishReason: "length" })).at(-1)?.event
     assert.strictEqual(last?.type, "response.incomplete")
-    assert.deepStrictEqual((last?.response as { incomplete_details: unknown }).incomplete_details, {
-      reason: "max_output_tokens"
-    })
+    const response = last?.response as { incomplete_details: unknown } | undefined
+    assert.deepStrictEqual(response?.incomplete_details, { reason: "max_output_tokens" })
   })
 
   it("frames an event with its sequence number, as event: + data: lines", () => {
