@@ -24,6 +24,12 @@ const events = ScriptedChatModel.checkpointed("resp_1", ScriptedChatModel.textEv
 /** The index in `events` just after the checkpoint with `sequence`. */
 const afterCheckpoint = (sequence: number) => events.length - ScriptedChatModel.after(events, sequence).length
 
+/** Answers a continuation request with the rest of `answer`. */
+const continuing = (call: { readonly request: ChatRequest.ChatRequest }) =>
+  ScriptedChatModel.stream(
+    ScriptedChatModel.textEvents(answer.slice(ChatRequest.assistantPrefix(call.request)?.length ?? 0))
+  )
+
 const policy: ResiliencePolicy.ResiliencePolicy = {
   retry: { jitter: false, maxRetries: 3 },
   fallback: [],
@@ -145,11 +151,7 @@ describe("ResilientChat: true resume", () => {
           ? ScriptedChatModel.stream(events, { failAt: { index: afterCheckpoint(5), error: cut() } })
           : call.index === 1
             ? ScriptedChatModel.fail(expired())
-            : ScriptedChatModel.stream(
-                ScriptedChatModel.textEvents(
-                  answer.slice(ChatRequest.assistantPrefix(call.request)?.length ?? 0)
-                )
-              )
+            : continuing(call)
       )
       const all = success(exit)
       assert.strictEqual(textOf(all), answer)
@@ -168,11 +170,7 @@ describe("ResilientChat: true resume", () => {
       const { exit, calls, cancels } = yield* run((call) =>
         call.index === 0
           ? ScriptedChatModel.stream(events, { failAt: { index: afterCheckpoint(5), error: inBand } })
-          : ScriptedChatModel.stream(
-              ScriptedChatModel.textEvents(
-                answer.slice(ChatRequest.assistantPrefix(call.request)?.length ?? 0)
-              )
-            )
+          : continuing(call)
       )
       assert.strictEqual(textOf(success(exit)), answer)
       assert.deepStrictEqual(shapeOf(calls), [
@@ -189,11 +187,7 @@ describe("ResilientChat: true resume", () => {
         call.index === 0
           ? // The fifth chunk arrives, its checkpoint does not: a resume after 4 would repeat it.
             ScriptedChatModel.stream(events, { failAt: { index: afterCheckpoint(4) + 1, error: cut() } })
-          : ScriptedChatModel.stream(
-              ScriptedChatModel.textEvents(
-                answer.slice(ChatRequest.assistantPrefix(call.request)?.length ?? 0)
-              )
-            )
+          : continuing(call)
       )
       assert.strictEqual(textOf(success(exit)), answer)
       assert.deepStrictEqual(shapeOf(calls), [
