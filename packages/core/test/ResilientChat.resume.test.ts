@@ -238,18 +238,22 @@ describe("ResilientChat: true resume", () => {
     })
   )
 
-  it.effect('resumes even in midStream "fail" mode (a resume is not a second generation)', () =>
-    Effect.gen(function* () {
-      const { exit } = yield* run(
-        [
-          ScriptedChatModel.stream(events, { failAt: { index: afterCheckpoint(4), error: cut() } }),
-          ScriptedChatModel.stream(ScriptedChatModel.after(events, 4))
-        ],
-        { policy: { ...policy, midStream: "fail" } }
-      )
-      assert.strictEqual(textOf(success(exit)), answer)
-    })
-  )
+  for (const midStream of ["fail", "restart"] as const) {
+    it.effect(`resumes in midStream "${midStream}" mode too (a resume is not a second generation)`, () =>
+      Effect.gen(function* () {
+        const { exit } = yield* run(
+          [
+            ScriptedChatModel.stream(events, { failAt: { index: afterCheckpoint(4), error: cut() } }),
+            ScriptedChatModel.stream(ScriptedChatModel.after(events, 4))
+          ],
+          { policy: { ...policy, midStream } }
+        )
+        const all = success(exit)
+        assert.strictEqual(textOf(all), answer)
+        assert.deepStrictEqual(typesOf(all), ["retrying", "finish"])
+      })
+    )
+  }
 
   it.effect("resumes count in the retry budget; a call that gives up cancels the generation", () =>
     Effect.gen(function* () {
