@@ -60,11 +60,13 @@ const breakWith = (
       }
       return Effect.andThen(Transport.write(res, Events.frame(event, 0)), Transport.end(res))
     }
-    case "Malformed":
+    case "Malformed": {
+      const data = fault.data ?? '{"type":"response.output_text.delta","delta":"oops'
       return Effect.andThen(
-        Transport.write(res, 'event: response.output_text.delta\ndata: {"type":\n\n'),
+        Transport.write(res, `event: response.output_text.delta\ndata: ${data}\n\n`),
         Transport.end(res)
       )
+    }
   }
 }
 
