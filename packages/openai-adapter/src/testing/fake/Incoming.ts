@@ -18,6 +18,8 @@ export interface Request {
   readonly method: string
   /** The path without the query string, e.g. `/v1/chat/completions`. */
   readonly path: string
+  /** The query string's parameters, e.g. `{ stream: "true", starting_after: "3" }`. @since 0.2.0 */
+  readonly query: Readonly<Record<string, string>>
   /** Lower-cased header names; repeated headers joined with `, `. */
   readonly headers: Readonly<Record<string, string>>
   /** The parsed JSON body (`undefined` when there was none or it was not JSON). */
@@ -58,6 +60,7 @@ export const read = (req: Http.IncomingMessage): Effect.Effect<Request> =>
   Effect.map(readBody(req), (raw) => ({
     method: req.method ?? "GET",
     path: (req.url ?? "/").split("?")[0] ?? "/",
+    query: Object.fromEntries(new URL(req.url ?? "/", "http://fake").searchParams),
     headers: headersOf(req),
     body: parseJson(raw)
   }))

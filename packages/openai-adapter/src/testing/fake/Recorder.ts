@@ -23,6 +23,8 @@ export interface RecordedRequest {
   readonly method: string
   /** The path without the query string, e.g. `/v1/chat/completions`. */
   readonly path: string
+  /** The query string's parameters. @since 0.2.0 */
+  readonly query: Readonly<Record<string, string>>
   /** Lower-cased header names. */
   readonly headers: Readonly<Record<string, string>>
   /** The parsed JSON body (`undefined` when there was none or it was not JSON). */
@@ -100,6 +102,7 @@ export const make = (options: Options = defaultOptions): Recorder => {
         index,
         method: request.method,
         path: request.path,
+        query: request.query,
         headers: request.headers,
         body: request.body,
         requestId: `req_fake_${String(index + 1).padStart(6, "0")}`,
