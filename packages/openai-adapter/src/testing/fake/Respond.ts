@@ -52,6 +52,33 @@ export interface Call {
 }
 
 /**
+ * Plays `step`: a reset before headers, an HTTP error, or `answer` (each
+ * API answers in its own way).
+ *
+ * @since 0.2.0
+ */
+export const playWith = (
+  req: Http.IncomingMessage,
+  res: Http.ServerResponse,
+  step: Step.Step,
+  sentKey: string,
+  hooks: Hooks,
+  answer: (step: Step.Answer) => Effect.Effect<void>
+): Effect.Effect<void> => {
+  switch (step._tag) {
+    case "ResetBeforeHeaders":
+      return Effect.sync(() => {
+        hooks.serverClosed()
+        req.socket.resetAndDestroy()
+      })
+    case "HttpError":
+      return respondError(res, step, sentKey)
+    case "Answer":
+      return answer(step)
+  }
+}
+
+/**
  * Plays `step` as the answer to `call`.
  *
  * @since 0.1.0
@@ -62,31 +89,21 @@ export const play = (
   step: Step.Step,
   call: Call,
   hooks: Hooks
-): Effect.Effect<void> => {
-  switch (step._tag) {
-    case "ResetBeforeHeaders":
-      return Effect.sync(() => {
-        hooks.serverClosed()
-        req.socket.resetAndDestroy()
-      })
-    case "HttpError":
-      return respondError(res, step, call.sentKey)
-    case "Answer": {
-      const plan = AnswerPlan.plan(call.body, step, call.text)
-      if (plan.continuedFrom !== undefined) hooks.continued(plan.continuedFrom)
-      const options = call.body.stream_options as { readonly include_usage?: unknown } | undefined
-      const base: Wire.ChunkBase = {
-        id: `chatcmpl-fake-${call.index + 1}`,
-        created: Math.floor(Date.now() / 1000),
-        model: call.model,
-        includeUsage: options?.include_usage === true
-      }
-      return call.body.stream === true
-        ? Streamed.answer(res, base, plan, step, call.keepAlive, hooks)
-        : completeAnswer(res, base, plan, step, hooks)
+): Effect.Effect<void> =>
+  playWith(req, res, step, call.sentKey, hooks, (step) => {
+    const plan = AnswerPlan.plan(call.body, step, call.text)
+    if (plan.continuedFrom !== undefined) hooks.continued(plan.continuedFrom)
+    const options = call.body.stream_options as { readonly include_usage?: unknown } | undefined
+    const base: Wire.ChunkBase = {
+      id: `chatcmpl-fake-${call.index + 1}`,
+      created: Math.floor(Date.now() / 1000),
+      model: call.model,
+      includeUsage: options?.include_usage === true
     }
-  }
-}
+    return call.body.stream === true
+      ? Streamed.answer(res, base, plan, step, call.keepAlive, hooks)
+      : completeAnswer(res, base, plan, step, hooks)
+  })
 
 /**
  * An HTTP error with an OpenAI error body and its Retry-After headers.

@@ -30,12 +30,7 @@ export const answer = Effect.fnUntraced(function* (
   keepAlive: Duration.Input,
   hooks: Respond.Hooks
 ) {
-  res.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-    connection: "keep-alive"
-  })
-  res.flushHeaders()
+  Transport.startEvents(res)
   const split = step.splitUtf8 === true
   const fault = step.fault
   yield* Transport.write(res, Wire.frame(Wire.chunk(base, { role: "assistant", content: "" }, null)))

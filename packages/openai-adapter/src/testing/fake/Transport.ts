@@ -29,6 +29,16 @@ export const write = (res: Http.ServerResponse, data: string | Uint8Array): Effe
     res.write(data, () => resume(Effect.void))
   })
 
+/** Starts a Server-Sent Events response: status 200, its headers sent at once. */
+export const startEvents = (res: Http.ServerResponse): void => {
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    connection: "keep-alive"
+  })
+  res.flushHeaders()
+}
+
 /** Sends a JSON response and ends it. */
 export const sendJson = (
   res: Http.ServerResponse,

@@ -81,12 +81,7 @@ export const follow = Effect.fnUntraced(function* (
   options: Options,
   hooks: Respond.Hooks
 ) {
-  res.writeHead(200, {
-    "content-type": "text/event-stream; charset=utf-8",
-    "cache-control": "no-cache",
-    connection: "keep-alive"
-  })
-  res.flushHeaders()
+  Transport.startEvents(res)
   const fault = options.fault
   let sent = 0
   for (let sequence = options.after + 1; ; sequence++) {

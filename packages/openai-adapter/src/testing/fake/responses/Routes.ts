@@ -112,23 +112,11 @@ export const handle = Effect.fnUntraced(function* (
   const sentKey = Incoming.bearer(request)
   const error = (status: number, body: Step.ErrorBody) =>
     Transport.sendJson(res, status, Wire.errorBody(body, sentKey))
-  const query = new URL(req.url ?? "/", "http://fake").searchParams
   const [, , , id, action] = request.path.split("/")
   const generation = id === undefined ? undefined : context.store.get(id)
 
-  const play = (step: Step.Step, answer: (step: Step.Answer) => Effect.Effect<void>) => {
-    switch (step._tag) {
-      case "ResetBeforeHeaders":
-        return Effect.sync(() => {
-          hooks.serverClosed()
-          req.socket.resetAndDestroy()
-        })
-      case "HttpError":
-        return Respond.respondError(res, step, sentKey)
-      case "Answer":
-        return answer(step)
-    }
-  }
+  const play = (step: Step.Step, answer: (step: Step.Answer) => Effect.Effect<void>) =>
+    Respond.playWith(req, res, step, sentKey, hooks, answer)
   const take = () => {
     const { index, step } = context.nextCall()
     entry.call = index
@@ -180,7 +168,7 @@ export const handle = Effect.fnUntraced(function* (
     )
   }
   if (request.method === "GET" && id !== undefined && action === undefined) {
-    if (query.get("stream") !== "true") {
+    if (request.query.stream !== "true") {
       if (generation === undefined) return yield* error(404, Steps.responseNotFound(id))
       return yield* Transport.sendJson(res, 200, generation.snapshot())
     }
@@ -188,7 +176,7 @@ export const handle = Effect.fnUntraced(function* (
     return yield* play(step, (answer) => {
       if (generation === undefined) return error(404, Steps.responseNotFound(id))
       if (!generation.identity.background) return error(400, Steps.notResumableBody)
-      const after = Number(query.get("starting_after") ?? "-1")
+      const after = Number(request.query.starting_after ?? "-1")
       return Follow.follow(
         res,
         generation,
