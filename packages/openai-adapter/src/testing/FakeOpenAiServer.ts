@@ -4,11 +4,14 @@
  * with scripted faults per call: error statuses with `Retry-After`, resets
  * before headers and mid-body, clean closes without `[DONE]`, stalls with
  * keep-alive comments, in-band error frames, malformed JSON, slow drips and
- * multi-byte characters split across TCP writes.
+ * multi-byte characters split across TCP writes. It speaks Chat Completions
+ * and (since 0.2.0) the Responses API: background generations that run on
+ * their own, resume with `starting_after`, cancel.
  *
  * Its parts live under `./fake/`: routes (`Router.ts`), answers
  * (`AnswerPlan.ts`, `Respond.ts`, `Streamed.ts`), the wire (`Wire.ts`,
- * `Transport.ts`), the request record (`Recorder.ts`) and the listener.
+ * `Transport.ts`), the request record (`Recorder.ts`) and the listener; the
+ * Responses API under `./fake/responses/`.
  *
  * @since 0.1.0
  */
@@ -21,6 +24,7 @@ import * as Connections from "./fake/Connections.ts"
 import * as Listener from "./fake/Listener.ts"
 import * as Recorder from "./fake/Recorder.ts"
 import * as Router from "./fake/Router.ts"
+import * as Generations from "./fake/responses/Generations.ts"
 import * as Step from "./fake/Step.ts"
 import * as Texts from "./fake/Texts.ts"
 
@@ -47,6 +51,14 @@ export interface Options extends Partial<Step.Scenario> {
    * the server runs; a test that inspects more requests asks for more.
    */
   readonly record?: Recorder.Options
+  /**
+   * Which APIs to speak: Chat Completions (`/v1/chat/completions`) and the
+   * Responses API (`/v1/responses…`). Default both; the routes of an API left
+   * out answer 404, as a server that only speaks the other would.
+   *
+   * @since 0.2.0
+   */
+  readonly apis?: ReadonlyArray<Router.Api>
 }
 
 /**
@@ -122,6 +134,13 @@ export class FakeOpenAiServer extends Context.Service<FakeOpenAiServer, Service>
  * - A continuation request (an assistant message last, or before a trailing
  *   instruction, whose text is a prefix of the answer) gets exactly the
  *   remainder, plus the step's scripted `overlap`.
+ * - Responses API calls (`POST /v1/responses` and every streamed
+ *   `GET /v1/responses/{id}`, i.e. each resume) take steps from the same
+ *   list: an `HttpError` step on a resume is an expired (404) or refused
+ *   (400) resume, an answer step's fault breaks that connection while a
+ *   background generation goes on; an `ErrorFrame` fault on a create fails
+ *   the generation itself (`error`, then `response.failed`). The server keeps
+ *   the last 100 generations.
  * - Waits use real timers, not the Effect `Clock`: under `TestClock` the
  *   server still runs in real time.
  * - `requests` is a window of the last 20 requests unless `record` says
@@ -140,9 +159,11 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       text: options.text ?? Texts.defaultText,
       apiKey: options.apiKey,
       model: options.model ?? "gpt-fake",
-      keepAlive: options.keepAlive ?? "1 second"
+      keepAlive: options.keepAlive ?? "1 second",
+      apis: options.apis ?? ["chat", "responses"]
     },
-    recorder
+    recorder,
+    yield* Generations.make()
   )
   const runFork = yield* FiberSet.makeRuntime<never>()
   const { url, port } = yield* Listener.listen({

@@ -12,5 +12,6 @@
 export * from "./fake/ErrorBodies.ts"
 export * from "./fake/Faults.ts"
 export * from "./fake/Named.ts"
+export * from "./fake/responses/Steps.ts"
 export * from "./fake/Step.ts"
 export * from "./fake/Texts.ts"

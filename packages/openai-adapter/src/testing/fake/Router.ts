@@ -1,7 +1,8 @@
 /**
  * The fake server's routes: the key check, `GET /v1/models`,
  * `POST /v1/chat/completions` (which validates the body, then plays the next
- * step of the script) and a 404 for anything else. Every request is recorded.
+ * step of the script), the Responses API routes (`./responses/Routes.ts`,
+ * sharing the script) and a 404 for anything else. Every request is recorded.
  *
  * Part of `FakeOpenAiServer`; not re-exported from `/testing`.
  *
@@ -14,6 +15,8 @@ import * as ErrorBodies from "./ErrorBodies.ts"
 import * as Incoming from "./Incoming.ts"
 import * as Recorder from "./Recorder.ts"
 import * as Respond from "./Respond.ts"
+import type * as Generations from "./responses/Generations.ts"
+import * as Responses from "./responses/Routes.ts"
 import type * as Step from "./Step.ts"
 import * as Transport from "./Transport.ts"
 import * as Validate from "./Validate.ts"
@@ -31,7 +34,16 @@ export interface Settings {
   readonly apiKey: string | undefined
   readonly model: string
   readonly keepAlive: Duration.Input
+  /** Which APIs the server speaks; the other's routes are 404s. @since 0.2.0 */
+  readonly apis: ReadonlyArray<Api>
 }
+
+/**
+ * The APIs the server can speak: Chat Completions and the Responses API.
+ *
+ * @since 0.2.0
+ */
+export type Api = "chat" | "responses"
 
 /**
  * The request handler: each call to `/v1/chat/completions` takes the next
@@ -39,7 +51,7 @@ export interface Settings {
  *
  * @since 0.1.0
  */
-export const make = (settings: Settings, recorder: Recorder.Recorder) => {
+export const make = (settings: Settings, recorder: Recorder.Recorder, generations: Generations.Store) => {
   let calls = 0
   const nextCall = () => {
     const index = calls++
@@ -64,7 +76,13 @@ export const make = (settings: Settings, recorder: Recorder.Recorder) => {
       entry.outcome = "Models"
       return yield* Transport.sendJson(res, 200, Wire.models(settings.model))
     }
-    if (request.method !== "POST" || request.path !== "/v1/chat/completions") {
+    if (settings.apis.includes("responses") && Responses.matches(request.path)) {
+      const { text, model, keepAlive } = settings
+      const context = { store: generations, nextCall, text, model, keepAlive }
+      return yield* Responses.handle(req, res, request, entry, hooks, context)
+    }
+    const chat = settings.apis.includes("chat")
+    if (!chat || request.method !== "POST" || request.path !== "/v1/chat/completions") {
       entry.outcome = "NotFound"
       return yield* error(404, ErrorBodies.invalidUrl(request.method, request.path))
     }
