@@ -44,6 +44,12 @@ const host = Flag.String("host").pipe(
   Flag.withDefault("127.0.0.1"),
   Flag.withDescription("The address to bind.")
 )
+const api = Flag.Literals("api", ["both", "chat", "responses"] as const).pipe(
+  Flag.withDefault("both"),
+  Flag.withDescription(
+    "Which OpenAI API to speak: chat (/v1/chat/completions), responses (/v1/responses, background mode, resume, cancel) or both."
+  )
+)
 const apiKey = Flag.String("api-key").pipe(
   Flag.filter(
     (value) => value.length > 0,
@@ -60,16 +66,18 @@ const fail = (message: string) =>
     process.exitCode = 1
   })
 
-const command = Command.make("fake-server", { scenario, port, host, apiKey }, (config) =>
+const command = Command.make("fake-server", { scenario, port, host, api, apiKey }, (config) =>
   Effect.gen(function* () {
     const server = yield* FakeOpenAiServer.make({
       ...FakeScenario.named[config.scenario],
       port: config.port,
       host: config.host,
       record: false,
+      apis: config.api === "both" ? ["chat", "responses"] : [config.api],
       ...(Option.isSome(config.apiKey) ? { apiKey: config.apiKey.value } : {})
     })
-    yield* Console.log(`FakeOpenAiServer (scenario: ${config.scenario}) listening on ${server.url}`)
+    const speaks = config.api === "both" ? "" : `, api: ${config.api}`
+    yield* Console.log(`FakeOpenAiServer (scenario: ${config.scenario}${speaks}) listening on ${server.url}`)
     return yield* Effect.never
   }).pipe(
     Effect.scoped,

@@ -46,6 +46,26 @@ const waitForUrl = (process: {
   ).pipe(Effect.timeout("10 seconds"))
 
 describe("fake-server CLI", () => {
+  it.live("--api responses speaks only the Responses API", () =>
+    Effect.gen(function* () {
+      const server = yield* start(["--api", "responses", "--port", "0"])
+      const url = yield* waitForUrl(server)
+      assert.include(server.output.stdout, "api: responses")
+      const client = new OpenAI({ apiKey: "sk-any", baseURL: url, maxRetries: 0 })
+      const answered = yield* Effect.promise(() =>
+        client.responses.create({ model: "m", input: "hi" }).then((response) => response.status)
+      )
+      assert.strictEqual(answered, "completed")
+      const chat = yield* Effect.promise(() =>
+        client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "hi" }] }).then(
+          () => 200,
+          (error: { status?: number }) => error.status
+        )
+      )
+      assert.strictEqual(chat, 404)
+    })
+  )
+
   it.live("prints a base URL that answers /v1/models and plays the named scenario", () =>
     Effect.gen(function* () {
       const server = yield* start(["--scenario", "flaky", "--port", "0"])
