@@ -69,6 +69,12 @@ const count = (name: string, min: number, max: number, what: string) =>
 
 /** Flags that choose where answers come from. */
 export const source = {
+  api: Flag.Literals("api", ["chat", "responses"] as const).pipe(
+    Flag.withDefault("chat"),
+    Flag.withDescription(
+      "Which OpenAI API to call: chat (Chat Completions) or responses (the Responses API in background mode: a broken stream is resumed, not continued)."
+    )
+  ),
   scenario: Flag.Literals("scenario", FakeScenario.names).pipe(
     Flag.withDefault("flaky"),
     Flag.withDescription(
@@ -127,6 +133,7 @@ export const midStream = Flag.Literals("mid-stream", ["continue", "restart", "fa
 
 /** The values of {@link source}, with the environment filled in. */
 export const sourceOptions = (flags: {
+  readonly api: ModelSource.Api
   readonly scenario: FakeScenario.Name
   readonly apiKey: Option.Option<Redacted.Redacted<string>>
   readonly baseUrl: Option.Option<string>

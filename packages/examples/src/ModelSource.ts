@@ -5,7 +5,7 @@
  * shows recovery happening without an account.
  */
 import type { ChatError, ChatModel } from "@steadystream/core"
-import { OpenAiChatModel, type OpenAiClient } from "@steadystream/openai-adapter"
+import { OpenAiChatModel, type OpenAiClient, OpenAiResponsesModel } from "@steadystream/openai-adapter"
 import { FakeOpenAiServer, FakeScenario } from "@steadystream/openai-adapter/testing"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -14,7 +14,12 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 
+/** Which OpenAI API the adapter calls. */
+export type Api = "chat" | "responses"
+
 export interface Options {
+  /** Chat Completions, or the Responses API (background mode, true resume). */
+  readonly api: Api
   readonly apiKey: Option.Option<Redacted.Redacted<string>>
   readonly baseUrl: Option.Option<string>
   readonly model: Option.Option<string>
@@ -30,6 +35,10 @@ export interface Source {
   /** Where the answers come from, in one line for people. */
   readonly description: string
 }
+
+const adapter = (api: Api) => (api === "responses" ? OpenAiResponsesModel.layer : OpenAiChatModel.layer)
+
+const via = (api: Api) => (api === "responses" ? " (Responses API, background mode)" : "")
 
 /** The model asked for when talking to the real API without `--model`. */
 export const defaultModel = "gpt-4o-mini"
@@ -74,9 +83,9 @@ export const make = (options: Options): Effect.Effect<Source, never, Scope.Scope
       const apiKey = Option.getOrElse(options.apiKey, () => Redacted.make("no-key"))
       const baseURL = Option.getOrUndefined(options.baseUrl)
       return {
-        layer: OpenAiChatModel.layer({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) }),
+        layer: adapter(options.api)({ apiKey, ...(baseURL === undefined ? {} : { baseURL }) }),
         model: Option.getOrElse(options.model, () => defaultModel),
-        description: baseURL ?? "the OpenAI API"
+        description: (baseURL ?? "the OpenAI API") + via(options.api)
       }
     }
     // Nobody inspects the embedded server's requests: keeping none keeps its memory flat.
@@ -85,8 +94,8 @@ export const make = (options: Options): Effect.Effect<Source, never, Scope.Scope
       record: false
     }).pipe(Effect.orDie)
     return {
-      layer: OpenAiChatModel.layer({ apiKey: Redacted.make("sk-fake"), baseURL: server.url }),
+      layer: adapter(options.api)({ apiKey: Redacted.make("sk-fake"), baseURL: server.url }),
       model: Option.getOrElse(options.model, () => "gpt-fake"),
-      description: `the embedded fake OpenAI server, scenario "${options.scenario}": ${FakeScenario.descriptions[options.scenario]}`
+      description: `the embedded fake OpenAI server${via(options.api)}, scenario "${options.scenario}": ${FakeScenario.descriptions[options.scenario]}`
     }
   })

@@ -54,6 +54,16 @@ describe.concurrent("demo CLI", () => {
     })
   )
 
+  it.live("--api responses: the same answer through the Responses API", () =>
+    Effect.gen(function* () {
+      const run = yield* runDemo(["--api", "responses", ...fast])
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.strictEqual(run.stdout, FakeScenario.defaultText)
+      assert.include(run.stderr, "(Responses API, background mode)")
+      assert.match(lines(run.stderr).at(-1) ?? "", /^steadystream: 3 attempts · 0 fallbacks/)
+    })
+  )
+
   it.live("scenario stall: the idle timeout recovers the stalled answer", () =>
     Effect.gen(function* () {
       const run = yield* runDemo(["--scenario", "stall", ...fast])
