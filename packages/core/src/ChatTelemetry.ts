@@ -90,6 +90,39 @@ export const circuitState = Metric.gauge("steadystream_circuit_state", {
   description: "Circuit breaker state by circuit: 0 closed, 1 half-open, 2 open"
 })
 
+/**
+ * Rate-limit cooldowns met before a model attempt, by `model` (the circuit
+ * key) and `outcome`: `waited` (the call waited it out) or `skipped` (too
+ * long to wait: the step was skipped without a request).
+ *
+ * @since 0.2.0
+ */
+export const cooldowns = Metric.counter("steadystream_cooldowns_total", {
+  description: "Rate-limit cooldowns met before a model attempt, waited out or skipped",
+  incremental: true
+})
+
+/**
+ * Operations on shared state (Redis) that ran on local state instead, by
+ * `store` (`breaker`, `cooldown`, `cache`) and `op`: the shared store failed,
+ * timed out, or was being skipped after an outage.
+ *
+ * @since 0.2.0
+ */
+export const sharedStateFallbacks = Metric.counter("steadystream_shared_state_fallbacks_total", {
+  description: "Shared-state operations that fell back to local state",
+  incremental: true
+})
+
+/**
+ * Whether the shared state (Redis) answers: 1 up, 0 down (local state in use).
+ *
+ * @since 0.2.0
+ */
+export const sharedStateUp = Metric.gauge("steadystream_shared_state_up", {
+  description: "Whether shared state (Redis) answers: 1 up, 0 down"
+})
+
 const stateValue = { Closed: 0, HalfOpen: 1, Open: 2 } as const
 
 const latencyBoundaries = Metric.exponentialBoundaries({ start: 5, factor: 2, count: 14 })

@@ -26,6 +26,11 @@ import * as FallbackStep from "./FallbackStep.ts"
  *   to the next fallback step.
  * - `maxRetries` counts every retry of the call together: before the first
  *   token, mid-stream recoveries and retries of fallback steps.
+ * - A 429's Retry-After also starts a cooldown of that model for every call
+ *   sharing the layer (every instance, with `ResilientChat.layerRedis`): they
+ *   wait it out before calling the model, or skip steps that call it when the
+ *   wait is longer than `maxRetryAfter` or the time left. The call that met
+ *   the 429 is not held up twice: its retry already waits the Retry-After.
  *
  * @since 0.1.0
  */

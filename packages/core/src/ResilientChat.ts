@@ -19,6 +19,7 @@ import * as ChatTelemetry from "./ChatTelemetry.ts"
 import * as Breaker from "./internal/Breaker.ts"
 import * as Call from "./internal/Call.ts"
 import * as Chain from "./internal/Chain.ts"
+import * as Cooldown from "./internal/Cooldown.ts"
 import * as Deadlines from "./internal/Deadlines.ts"
 import * as Recovery from "./internal/Recovery.ts"
 import * as Route from "./internal/Route.ts"
@@ -94,6 +95,9 @@ const bufferSize = 16
  *   again (the default `nonStreaming` step after a 401, say) are skipped.
  * - A retry whose delay would end past the `total` deadline is not waited
  *   for: the chain moves on to the next step at once.
+ * - A 429's Retry-After puts its model in a cooldown that every call of the
+ *   layer waits out before calling it (a `cooldown` event); a wait longer than
+ *   `maxRetryAfter` or the time left skips the step without a request.
  * - Cached and static steps are never retried.
  * - Recovery never uses `Stream.retry` (it restarts its schedule after every
  *   element and replays output): each attempt is a fresh model stream whose
@@ -118,6 +122,7 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
     policy: resolved,
     deadlines: resolved.timeouts,
     guard: yield* Breaker.make(resolved.circuitBreaker),
+    cooldown: yield* Cooldown.make(resolved.retry.maxRetryAfter),
     cache: yield* ResponseCache.ResponseCache,
     caching: resolved.fallback.some((step) => step._tag === "Cached")
   }
@@ -168,6 +173,12 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
  * circuit breaker state supplied by you (any `KeyValueStore` through
  * `ResponseCache.layer`, any `CircuitBreakerStore`, e.g. Redis, to share
  * breaker state between instances).
+ *
+ * **Details**
+ *
+ * The rate-limit cooldowns live in the `RateLimiterStore` in the context when
+ * there is one (a Redis one shares them); otherwise in memory, shared by the
+ * calls of this layer.
  *
  * @since 0.1.0
  */

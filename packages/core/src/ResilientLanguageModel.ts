@@ -184,6 +184,7 @@ const step = (state: State, event: StreamEvent): Effect.Effect<readonly [State, 
         : Effect.fail(toReason(event.error))
     case "retrying":
     case "fallback":
+    case "cooldown":
       return Effect.succeed([state, []])
   }
 }

@@ -131,6 +131,30 @@ export const Restart = Schema.Struct({
 export type Restart = typeof Restart.Type
 
 /**
+ * The call waits `delay` before calling `model`: a 429 with Retry-After,
+ * seen by this call, another call, or (on a shared Redis) another instance,
+ * put the model in a cooldown, and no request is sent to it inside the window.
+ *
+ * **Details**
+ *
+ * A wait longer than `maxRetryAfter` or than what is left of the `total`
+ * deadline is not made: the step is skipped with a `RateLimited` error (a
+ * `fallback` event follows).
+ *
+ * @since 0.2.0
+ */
+export const Cooldown = Schema.Struct({
+  type: Schema.Literal("cooldown"),
+  model: Schema.String,
+  delay: Schema.DurationFromMillis
+})
+
+/**
+ * @since 0.2.0
+ */
+export type Cooldown = typeof Cooldown.Type
+
+/**
  * Everything a `ResilientChat` stream emits.
  *
  * @since 0.1.0
@@ -142,7 +166,8 @@ export const StreamEvent = Schema.Union([
   Finish,
   Retrying,
   Fallback,
-  Restart
+  Restart,
+  Cooldown
 ])
 
 /**

@@ -231,8 +231,12 @@ describe("ResilientChat", () => {
           message: "later",
           retryAfter: Duration.minutes(5)
         })
+        // The model's own non-streaming step is skipped too: it is inside the Retry-After window.
         const { exit, calls } = yield* run(
-          noJitter,
+          {
+            ...noJitter,
+            fallback: [FallbackStep.nonStreaming, FallbackStep.model("m-mini", { streaming: false })]
+          },
           [ScriptedChatModel.fail(limited), ScriptedChatModel.complete(answer)],
           "1 millis"
         )
@@ -240,10 +244,12 @@ describe("ResilientChat", () => {
         assert.strictEqual(ofType(events, "retrying").length, 0)
         assert.deepStrictEqual(
           ofType(events, "fallback").map((e) => e.step),
-          ["non-streaming"]
+          ["non-streaming", "model:m-mini"]
         )
         assert.strictEqual(textOf(events), answer)
+        assert.strictEqual(calls.length, 2)
         assert.strictEqual(calls[1]?.kind, "complete")
+        assert.strictEqual(calls[1]?.request.model, "m-mini")
       })
     )
 
@@ -255,7 +261,11 @@ describe("ResilientChat", () => {
           retryAfter: Duration.seconds(50)
         })
         const { exit } = yield* run(
-          { retry: { jitter: false }, timeouts: { total: "30 seconds" } },
+          {
+            retry: { jitter: false },
+            timeouts: { total: "30 seconds" },
+            fallback: [FallbackStep.model("m-mini", { streaming: false })]
+          },
           [ScriptedChatModel.fail(limited), ScriptedChatModel.complete(answer)],
           "1 millis"
         )

@@ -59,6 +59,7 @@ export const update = (progress: Progress, event: StreamEvent.StreamEvent, now: 
     case "restart":
       return { ...progress, chars: 0 }
     case "reasoning-delta":
+    case "cooldown":
     case "finish":
       return progress
   }

@@ -16,6 +16,7 @@ import type * as Breaker from "./Breaker.ts"
 import type * as Chain from "./Chain.ts"
 import * as Continuation from "./Continuation.ts"
 import * as ContinuationRequest from "./ContinuationRequest.ts"
+import type * as Cooldown from "./Cooldown.ts"
 import type * as Deadlines from "./Deadlines.ts"
 import type * as Recovery from "./Recovery.ts"
 import * as Resume from "./Resume.ts"
@@ -27,6 +28,7 @@ export interface Engine {
   readonly policy: ResiliencePolicy.Resolved
   readonly deadlines: Deadlines.Options
   readonly guard: Breaker.Guard
+  readonly cooldown: Cooldown.Cooldown
   readonly cache: ResponseCache.Service
   readonly caching: boolean
 }
@@ -62,6 +64,7 @@ const withDelivered = (error: ChatError, delivered: Continuation.Delivered): Cha
 
 const attempt = (
   engine: Engine,
+  recovery: Recovery.Recovery,
   request: ChatRequest,
   step: Chain.Step,
   target: Chain.Target | undefined,
@@ -101,14 +104,22 @@ const attempt = (
     : Effect.flatMap(guard(target.service.complete(next)), (completion) =>
         Attempt.whole(source, completion, kind, route)
       )
-  return Effect.withSpan(call, "steadystream.chat.attempt", {
-    attributes: {
-      "gen_ai.system": target.service.provider,
-      "gen_ai.request.model": target.model,
-      "steadystream.attempt.streaming": target.streaming,
-      "steadystream.attempt.continuation": delivered.text !== ""
+  const bounds: Cooldown.Bounds = {
+    fits: recovery.fits,
+    announce: (delay) => route.send([{ type: "cooldown", model: target.model, delay }])
+  }
+  return Effect.withSpan(
+    engine.cooldown({ ...source, key: target.key }, bounds, call),
+    "steadystream.chat.attempt",
+    {
+      attributes: {
+        "gen_ai.system": target.service.provider,
+        "gen_ai.request.model": target.model,
+        "steadystream.attempt.streaming": target.streaming,
+        "steadystream.attempt.continuation": delivered.text !== ""
+      }
     }
-  })
+  )
 }
 
 /**
@@ -143,7 +154,7 @@ const loop = Effect.fnUntraced(function* (
         restart = false
         yield* route.send([{ type: "restart", error: lastError as ChatError }], Continuation.empty)
       }
-      const result = yield* Effect.result(attempt(engine, request, step, target, route, resume))
+      const result = yield* Effect.result(attempt(engine, recovery, request, step, target, route, resume))
       if (result._tag === "Success") {
         if (engine.caching && target !== undefined) {
           yield* engine.cache.set(request, completionOf(route.delivered(), result.success, target.model))

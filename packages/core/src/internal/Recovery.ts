@@ -25,6 +25,8 @@ export interface Recovery {
   readonly decide: (error: ChatError, target: Target | undefined) => Effect.Effect<Decision>
   /** Whether a non-retryable error already ruled this target out. */
   readonly skips: (target: Target) => boolean
+  /** Whether a wait of `delay` ends before the `total` deadline. */
+  readonly fits: (delay: Duration.Duration) => Effect.Effect<boolean>
 }
 
 const next: Decision = { _tag: "Next" }
@@ -38,8 +40,11 @@ export const make = Effect.fnUntraced(function* (options: {
   const decide = yield* RetrySchedule.decider(options.schedule, options.maxRetryAfter)
   const dead: Array<Target> = []
   let retries = 0
+  const fits = (delay: Duration.Duration) =>
+    Effect.map(options.remaining, (left) => left > Duration.toMillis(delay))
   return {
     skips: (target) => dead.some((other) => sameTarget(other, target)),
+    fits,
     decide: (error, target) =>
       target === undefined
         ? Effect.succeed(next)
@@ -49,7 +54,7 @@ export const make = Effect.fnUntraced(function* (options: {
               if (decision.reason === "non-retryable" && error._tag !== "CircuitOpen") dead.push(target)
               return next
             }
-            if ((yield* options.remaining) <= Duration.toMillis(decision.delay)) return next
+            if (!(yield* fits(decision.delay))) return next
             retries++
             yield* Effect.logWarning("SteadyStream: retrying").pipe(
               Effect.annotateLogs({
