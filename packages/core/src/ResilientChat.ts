@@ -9,6 +9,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as CircuitBreaker from "effect/persistence/CircuitBreaker"
+import type * as Redis from "effect/persistence/Redis"
 import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import { type ChatCompletion, fromEvents } from "./ChatCompletion.ts"
@@ -26,6 +27,7 @@ import * as Route from "./internal/Route.ts"
 import * as ResiliencePolicy from "./ResiliencePolicy.ts"
 import * as ResponseCache from "./ResponseCache.ts"
 import * as RetrySchedule from "./RetrySchedule.ts"
+import * as SharedState from "./SharedState.ts"
 import type { StreamEvent } from "./StreamEvent.ts"
 
 /**
@@ -217,3 +219,43 @@ export const layer = (
   layerWithStores(policy).pipe(
     Layer.provide(Layer.merge(ResponseCache.layerMemory, CircuitBreaker.layerStoreMemory()))
   )
+
+/**
+ * The resilient chat of a fleet: every instance on the same Redis (and
+ * prefix) shares the per-model circuit breakers, the rate-limit cooldowns and
+ * the response cache.
+ *
+ * **Details**
+ *
+ * - A 429 with a Retry-After seen by any instance puts the model in a
+ *   cooldown that every instance waits out before its next request to it
+ *   (a `cooldown` event): no instance sends the model a request inside the
+ *   window.
+ * - A circuit opened by one instance is open in all of them.
+ * - An answer cached by one instance serves the `cached` step of any other.
+ *
+ * **Example**
+ *
+ * ```ts
+ * const Chat = ResilientChat.layerRedis({ retry: { maxRetries: 2 } }, { prefix: "myapp:" }).pipe(
+ *   Layer.provide(OpenAiChatModel.layerConfig()),
+ *   Layer.provide(NodeRedis.layer({ url: "redis://localhost:6379" }))
+ * )
+ * ```
+ *
+ * **Gotchas**
+ *
+ * - Redis failing never fails a chat call: it falls back to local state (see
+ *   `SharedState.layerRedis`), logged and counted in the metrics.
+ * - The cache key is the whole request, prompt included: point it at a
+ *   Redis that may hold prompts.
+ * - Use one policy per prefix: instances with different breaker policies on
+ *   one prefix share circuits whose trip rules disagree.
+ *
+ * @since 0.2.0
+ */
+export const layerRedis = (
+  policy?: ResiliencePolicy.ResiliencePolicy,
+  options: SharedState.Options = {}
+): Layer.Layer<ResilientChat, never, ChatModel | Redis.Redis> =>
+  layerWithStores(policy).pipe(Layer.provide(SharedState.layerRedis(options)))
