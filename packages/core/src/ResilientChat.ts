@@ -44,10 +44,18 @@ import type { StreamEvent } from "./StreamEvent.ts"
  * Both validate the request first (an invalid one fails with
  * `InvalidRequest`, before any call) and fail only with a typed `ChatError`.
  *
+ * `stream(request, { delivered })` (since 0.2.0) finishes an answer whose
+ * first part the consumer already has (from another process that died, say):
+ * the first attempt is a continuation of `delivered`, verified like any
+ * mid-stream recovery, and only the rest is emitted.
+ *
  * @since 0.1.0
  */
 export interface Service {
-  readonly stream: (request: ChatRequest.ChatRequest) => Stream.Stream<StreamEvent, ChatError>
+  readonly stream: (
+    request: ChatRequest.ChatRequest,
+    options?: { readonly delivered?: string }
+  ) => Stream.Stream<StreamEvent, ChatError>
   readonly complete: (request: ChatRequest.ChatRequest) => Effect.Effect<ChatCompletion, ChatError>
 }
 
@@ -97,9 +105,7 @@ const bufferSize = 16
  *   again (the default `nonStreaming` step after a 401, say) are skipped.
  * - A retry whose delay would end past the `total` deadline is not waited
  *   for: the chain moves on to the next step at once.
- * - A 429's Retry-After puts its model in a cooldown that every call of the
- *   layer waits out before calling it (a `cooldown` event); a wait longer than
- *   `maxRetryAfter` or the time left skips the step without a request.
+ * - A 429's Retry-After holds every call of the layer (see `ResiliencePolicy`).
  * - Cached and static steps are never retried.
  * - Recovery never uses `Stream.retry` (it restarts its schedule after every
  *   element and replays output): each attempt is a fresh model stream whose
@@ -132,7 +138,8 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
 
   const events = (
     request: ChatRequest.ChatRequest,
-    observer: ChatTelemetry.CallObserver
+    observer: ChatTelemetry.CallObserver,
+    delivered = ""
   ): Stream.Stream<StreamEvent, ChatError> =>
     Stream.callback<StreamEvent, ChatError>(
       (queue) =>
@@ -143,7 +150,7 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
             maxRetryAfter: resolved.retry.maxRetryAfter,
             remaining
           })
-          yield* Call.run(engine, recovery, request, Route.toQueue(queue, observer))
+          yield* Call.run(engine, recovery, request, Route.toQueue(queue, observer, delivered))
         }).pipe(
           Deadlines.total({ provider: primary.provider, model: request.model }, resolved.timeouts),
           Effect.andThen(Queue.end(queue))
@@ -153,10 +160,13 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
 
   const unobserved: ChatTelemetry.CallObserver = { events: () => undefined }
 
-  const stream = (input: ChatRequest.ChatRequest): Stream.Stream<StreamEvent, ChatError> =>
+  const stream: Service["stream"] = (input, options) =>
     Stream.unwrap(
       Effect.map(ChatRequest.validate(input, primary.provider), (request) =>
-        ChatTelemetry.observeCall(primary.provider, request)((observer) => events(request, observer))
+        ChatTelemetry.observeCall(
+          primary.provider,
+          request
+        )((observer) => events(request, observer, options?.delivered))
       )
     )
 
@@ -227,10 +237,8 @@ export const layer = (
  *
  * **Details**
  *
- * - A 429 with a Retry-After seen by any instance puts the model in a
- *   cooldown that every instance waits out before its next request to it
- *   (a `cooldown` event): no instance sends the model a request inside the
- *   window.
+ * - A 429's Retry-After seen by any instance is waited out by all (a
+ *   `cooldown` event): none sends the model a request inside the window.
  * - A circuit opened by one instance is open in all of them.
  * - An answer cached by one instance serves the `cached` step of any other.
  *
@@ -238,8 +246,7 @@ export const layer = (
  *
  * ```ts
  * const Chat = ResilientChat.layerRedis({ retry: { maxRetries: 2 } }, { prefix: "myapp:" }).pipe(
- *   Layer.provide(OpenAiChatModel.layerConfig()),
- *   Layer.provide(NodeRedis.layer({ url: "redis://localhost:6379" }))
+ *   Layer.provide([OpenAiChatModel.layerConfig(), NodeRedis.layer({ url: "redis://localhost:6379" })])
  * )
  * ```
  *
@@ -247,8 +254,7 @@ export const layer = (
  *
  * - Redis failing never fails a chat call: it falls back to local state (see
  *   `SharedState.layerRedis`), logged and counted in the metrics.
- * - The cache key is the whole request, prompt included: point it at a
- *   Redis that may hold prompts.
+ * - The cache key is the whole request, prompt included.
  * - Use one policy per prefix: instances with different breaker policies on
  *   one prefix share circuits whose trip rules disagree.
  *

@@ -64,3 +64,27 @@ describe("ResilientChat: the final StreamTruncated", () => {
     })
   )
 })
+
+describe("ResilientChat.stream with delivered text", () => {
+  it.effect("finishes an answer another process began: a verified continuation, only the rest emitted", () =>
+    Effect.gen(function* () {
+      const delivered = answer.slice(0, 120)
+      // The model repeats the last 10 delivered characters before going on, as models often do.
+      const script: ScriptedChatModel.Script = (call) => {
+        const prefix = ChatRequest.assistantPrefix(call.request) ?? ""
+        return ScriptedChatModel.stream(ScriptedChatModel.textEvents(answer.slice(prefix.length - 10)))
+      }
+      const events = yield* Effect.gen(function* () {
+        const chat = yield* ResilientChat.ResilientChat
+        const fiber = yield* Effect.forkChild(Stream.runCollect(chat.stream(request, { delivered })))
+        yield* TestClock.adjust("1 minute")
+        return yield* Fiber.join(fiber)
+      }).pipe(
+        Effect.provide(ResilientChat.layer().pipe(Layer.provideMerge(ScriptedChatModel.layer({ script }))))
+      )
+      const rest = events.flatMap((e) => (e.type === "text-delta" ? [e.delta] : [])).join("")
+      assert.strictEqual(delivered + rest, answer)
+      assert.strictEqual(events.at(-1)?.type, "finish")
+    })
+  )
+})

@@ -21,9 +21,9 @@ export interface Route {
   ) => Effect.Effect<void>
 }
 
-/** A route into the queue of a `Stream.callback`, observed by the call's telemetry on the way. */
-export const toQueue = <E>(queue: Queue.Queue<StreamEvent, E>, observer: CallObserver): Route => {
-  let delivered = Continuation.empty
+/** A route into the queue of a `Stream.callback`, observed by the call's telemetry on the way; its consumer already has `text` (none by default). */
+export const toQueue = <E>(queue: Queue.Queue<StreamEvent, E>, observer: CallObserver, text = ""): Route => {
+  let delivered: Continuation.Delivered = { ...Continuation.empty, text }
   return {
     delivered: () => delivered,
     send: (events, next) => {
