@@ -12,7 +12,17 @@ import * as Progress from "./Progress.ts"
 
 const encodeEvent = Schema.encodeSync(StreamEvent.StreamEvent)
 
-const frame = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
+/** One SSE frame: its event name and its data (JSON text). */
+export interface Frame {
+  readonly event: string
+  readonly data: string
+}
+
+const frame = (event: string, data: unknown): Frame => ({ event, data: JSON.stringify(data) })
+
+/** A frame as SSE text, with the `id:` a reconnecting client sends back as `Last-Event-ID`. */
+export const format = (frame: Frame, id?: string): string =>
+  `${id === undefined ? "" : `id: ${id}\n`}event: ${frame.event}\ndata: ${frame.data}\n\n`
 
 /** Why the stream was cut short when `stop` completes. */
 const shutdown: Progress.Stopped = { _tag: "Stopped", why: "server shutting down" }
@@ -30,7 +40,7 @@ export interface Options {
 }
 
 /**
- * The SSE frames of one answer.
+ * The SSE frames of one answer, as data.
  *
  * **Details**
  *
@@ -42,26 +52,26 @@ export interface Options {
  * after an `error` frame when the call failed (`{ error, message }`) or the
  * server shut down (`{ stopped: "shutdown", message }`, no `error`).
  */
-export const frames = (
+export const entries = (
   events: Stream.Stream<StreamEvent.StreamEvent, ChatError.ChatError>,
   options: Options
-): Stream.Stream<string> =>
+): Stream.Stream<Frame> =>
   Stream.unwrap(
     Effect.gen(function* () {
       let progress = Progress.start(yield* Clock.currentTimeMillis)
       const closing = (failure?: ChatError.ChatError | Progress.Stopped) =>
-        Stream.fromEffect(
+        Stream.fromIterableEffect(
           Effect.map(Clock.currentTimeMillis, (now) => {
             const summary = frame("summary", { summary: Progress.summary(progress, now, failure) })
-            if (failure === undefined) return summary
+            if (failure === undefined) return [summary]
             if (failure._tag === "Stopped") {
               const message = `the server is shutting down: the answer stopped after ${progress.chars} chars; ask again once it is back`
-              return frame("error", { stopped: "shutdown", message }) + summary
+              return [frame("error", { stopped: "shutdown", message }), summary]
             }
-            return (
-              frame("error", { error: ChatError.encode(failure), message: Progress.describe(failure) }) +
+            return [
+              frame("error", { error: ChatError.encode(failure), message: Progress.describe(failure) }),
               summary
-            )
+            ]
           })
         )
       const content = events.pipe(
@@ -81,3 +91,9 @@ export const frames = (
       )
     })
   )
+
+/** The frames of one answer as SSE text, without ids (see {@link entries}). */
+export const frames = (
+  events: Stream.Stream<StreamEvent.StreamEvent, ChatError.ChatError>,
+  options: Options
+): Stream.Stream<string> => Stream.map(entries(events, options), (frame) => format(frame))
