@@ -8,10 +8,15 @@
  *   `text/event-stream`, one frame per event (see `Frames.ts`). A bad body is a 400 naming the
  *   field (see `ChatBody.ts`), a body over the limit a 413, another method a 405.
  * - `GET /metrics`: Prometheus text (`steadystream_requests_total`, …).
+ * - Every answer has an id (the `x-answer-id` header) and every frame an SSE
+ *   `id:`; `GET /api/answers/:id/events` with `Last-Event-ID` resumes it from
+ *   there, on any instance sharing the store, and `DELETE /api/answers/:id`
+ *   cancels it (see `Answers.ts`).
  *
- * A client that goes away (the page's Stop button, a closed tab) interrupts
- * its answer and the upstream call. When the server shuts down, every open
- * answer ends at once with an `error` frame saying so.
+ * An answer runs on its own: a client that goes away can come back for it;
+ * one that cancels it (the page's Stop button) or stays away for the store's
+ * orphan timeout stops it and its upstream call. When the server shuts down,
+ * every open answer ends at once with an `error` frame saying so.
  */
 import * as Http from "node:http"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
@@ -23,6 +28,8 @@ import * as Layer from "effect/Layer"
 import { PrometheusMetrics } from "effect/observability"
 import * as Stream from "effect/Stream"
 import * as AccessLog from "./AccessLog.ts"
+import * as AnswerStore from "./AnswerStore.ts"
+import * as Answers from "./Answers.ts"
 import * as ChatBody from "./ChatBody.ts"
 import * as Favicon from "./Favicon.ts"
 import * as Frames from "./Frames.ts"
@@ -40,6 +47,8 @@ export interface Options {
   readonly maxBodyBytes?: number
   /** Receives one access-log line per request (see `AccessLog.ts`). Default: no log. */
   readonly accessLog?: (line: string) => void
+  /** Where answers are kept (`RedisAnswerStore` for a fleet). Default: this process's memory. */
+  readonly store?: AnswerStore.AnswerStore
 }
 
 /** The default body limit: 1 MiB, room for a long conversation, far below a memory problem. */
@@ -47,6 +56,34 @@ export const defaultMaxBodyBytes = 1024 * 1024
 
 /** How long shutdown waits for responses still being written after open answers were told to end. */
 const gracefulShutdownTimeout = "1500 millis"
+
+/** An answer's frames as an SSE response, each with its `id:`. */
+const sse = (id: string, entries: Stream.Stream<AnswerStore.Entry, unknown>) =>
+  HttpServerResponse.stream(
+    Stream.encodeText(
+      entries.pipe(
+        Stream.map((entry) => Frames.format(entry, entry.id)),
+        // The store failed mid-answer: end here; the client resumes from its last id.
+        Stream.catchCause(() => Stream.empty)
+      )
+    ),
+    {
+      contentType: "text/event-stream",
+      // One answer per connection: when it ends, the connection closes, so shutdown never waits
+      // for an idle keep-alive socket.
+      headers: {
+        "cache-control": "no-cache",
+        "x-accel-buffering": "no",
+        connection: "close",
+        "x-answer-id": id
+      }
+    }
+  )
+
+const unavailable = HttpServerResponse.jsonUnsafe(
+  { error: { message: "The answer store is unavailable; try again", type: "unavailable" } },
+  { status: 503 }
+)
 
 const methodNotAllowed = (allowed: string) =>
   HttpServerResponse.jsonUnsafe(
@@ -72,25 +109,49 @@ export const routes = (
         HttpServerResponse.html(Page.html({ source: options.source, model: options.model }))
       )
       yield* router.add("GET", "/favicon.ico", Favicon.response)
+      const store = options.store ?? (yield* AnswerStore.memory())
+      const answers = yield* Answers.make({
+        store,
+        produce: (request, delivered) => {
+          const { messages } = JSON.parse(request) as { messages: ChatBody.Messages }
+          const events = chat.stream({ model: options.model, messages }, { delivered }).pipe(
+            Stream.tapError((error) => AccessLog.record({ outcome: "failed", error: error._tag })),
+            Stream.onEnd(AccessLog.record({ outcome: "answered" }))
+          )
+          return Frames.entries(events, {
+            maxAttempts: options.maxAttempts,
+            stop: Effect.andThen(stop, AccessLog.record({ outcome: "shutdown" }))
+          })
+        }
+      })
       yield* router.add("POST", "/api/chat", (request) =>
         Effect.gen(function* () {
           const body = yield* ChatBody.read(request, limit)
           const messages = yield* ChatBody.decode(body, options.model)
-          const events = chat.stream({ model: options.model, messages }).pipe(
-            Stream.tapError((error) => AccessLog.record({ outcome: "failed", error: error._tag })),
-            Stream.onEnd(AccessLog.record({ outcome: "answered" }))
-          )
-          const frames = Frames.frames(events, {
-            maxAttempts: options.maxAttempts,
-            stop: Effect.andThen(stop, AccessLog.record({ outcome: "shutdown" }))
-          })
-          return HttpServerResponse.stream(Stream.encodeText(frames), {
-            contentType: "text/event-stream",
-            // One answer per connection: when it ends, the connection closes, so shutdown never waits
-            // for an idle keep-alive socket.
-            headers: { "cache-control": "no-cache", "x-accel-buffering": "no", connection: "close" }
-          })
-        }).pipe(Effect.catchTag("Rejected", (rejected) => Effect.succeed(ChatBody.toResponse(rejected))))
+          const id = yield* answers.start(JSON.stringify({ messages }))
+          return sse(id, answers.follow(id))
+        }).pipe(
+          Effect.catchTag("Rejected", (rejected) => Effect.succeed(ChatBody.toResponse(rejected))),
+          Effect.catchTag("StoreError", () => Effect.succeed(unavailable))
+        )
+      )
+      yield* router.add("GET", "/api/answers/:id/events", (request) =>
+        Effect.gen(function* () {
+          const id = (yield* HttpRouter.params).id ?? ""
+          if ((yield* store.request(id)) === undefined) {
+            return HttpServerResponse.jsonUnsafe(
+              { error: { message: `No answer ${id} (unknown or expired)`, type: "not_found" } },
+              { status: 404 }
+            )
+          }
+          return sse(id, answers.follow(id, request.headers["last-event-id"]))
+        }).pipe(Effect.catchTag("StoreError", () => Effect.succeed(unavailable)))
+      )
+      yield* router.add("DELETE", "/api/answers/:id", () =>
+        Effect.gen(function* () {
+          yield* answers.cancel((yield* HttpRouter.params).id ?? "")
+          return HttpServerResponse.empty({ status: 204 })
+        }).pipe(Effect.catchTag("StoreError", () => Effect.succeed(unavailable)))
       )
       for (const method of ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"] as const) {
         yield* router.add(method, "/api/chat", methodNotAllowed("POST"))

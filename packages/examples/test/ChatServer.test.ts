@@ -3,6 +3,7 @@ import { ChatError } from "@steadystream/core"
 import { FakeScenario } from "@steadystream/openai-adapter/testing"
 import * as Effect from "effect/Effect"
 import type * as AccessLog from "../src/AccessLog.ts"
+import * as AnswerStore from "../src/AnswerStore.ts"
 import { get, openAnswer, parseSse, post, startExample, upstreamCancelled } from "./example.ts"
 
 const textOf = (frames: ReturnType<typeof parseSse>) =>
@@ -207,15 +208,18 @@ describe("ChatServer", () => {
     }).pipe(Effect.scoped)
   )
 
-  it.live("a client that goes away interrupts its answer and the upstream call", () =>
-    Effect.gen(function* () {
-      const { url, fake } = yield* startExample(FakeScenario.named.slow)
-      const answer = yield* openAnswer(url, "Tell me about the sea")
-      yield* answer.until("text-delta")
-      assert.strictEqual(yield* fake.openConnections, 1)
-      yield* answer.abort
-      assert.isTrue(yield* upstreamCancelled(fake), "the upstream call was cancelled, not left to finish")
-    }).pipe(Effect.scoped)
+  it.live(
+    "a client that goes away and stays away: its answer and upstream call stop after the orphan timeout",
+    () =>
+      Effect.gen(function* () {
+        const store = yield* AnswerStore.memory({ orphanTimeout: "300 millis" })
+        const { url, fake } = yield* startExample(FakeScenario.named.slow, undefined, undefined, { store })
+        const answer = yield* openAnswer(url, "Tell me about the sea")
+        yield* answer.until("text-delta")
+        assert.strictEqual(yield* fake.openConnections, 1)
+        yield* answer.abort
+        assert.isTrue(yield* upstreamCancelled(fake), "the upstream call was cancelled, not left to finish")
+      }).pipe(Effect.scoped)
   )
 
   it.live("shutting down ends every open answer at once with an error frame, and the upstream call", () =>
