@@ -7,6 +7,7 @@
  * pnpm serve                         # embedded fake server, scenario "flaky", http://127.0.0.1:3000
  * pnpm serve --port 8080 --scenario stall --idle-timeout 3s
  * OPENAI_API_KEY=sk-… pnpm serve     # the real API
+ * pnpm serve --redis redis://localhost:6379   # one of a fleet: state and answers shared on Redis
  * ```
  *
  * Prints `SteadyStream example listening on http://…` once it accepts
@@ -17,7 +18,6 @@
  * one `error:` line and exit code 1; a bad flag with the usage on stderr and
  * exit code 2 (see `Cli.ts`).
  */
-import { ResilientChat } from "@steadystream/core"
 import { OpenAiChatModel } from "@steadystream/openai-adapter"
 import * as ByteSize from "effect/ByteSize"
 import * as Context from "effect/Context"
@@ -29,6 +29,7 @@ import * as Option from "effect/Option"
 import * as ChatServer from "./ChatServer.ts"
 import * as Cli from "./Cli.ts"
 import * as Flags from "./Flags.ts"
+import * as Fleet from "./Fleet.ts"
 import * as ModelSource from "./ModelSource.ts"
 import * as Progress from "./Progress.ts"
 import * as Shutdown from "./Shutdown.ts"
@@ -69,19 +70,32 @@ const maxBodySize = Flag.String("max-body-size").pipe(
   Flag.withDescription("The largest POST /api/chat body accepted; larger ones get 413 (default 1MiB).")
 )
 
+const redis = Flag.String("redis").pipe(
+  Flag.withMetavar("url"),
+  Flag.optional,
+  Flag.withDescription(
+    "Share breakers, rate-limit cooldowns, the cache and the answers with every instance on this Redis " +
+      "(redis://host:port); answers then resume on any instance. Default: all in memory."
+  )
+)
+
 const stderrLine = (line: string) => {
   process.stderr.write(`${line}\n`)
 }
 
 const command = Command.make(
   "serve",
-  { port, host, maxBodySize, midStream: Flags.midStream, ...Flags.source, ...Flags.policy },
+  { port, host, maxBodySize, redis, midStream: Flags.midStream, ...Flags.source, ...Flags.policy },
   (flags) =>
     Effect.gen(function* () {
       yield* Shutdown.announce(stderrLine)
       const source = yield* ModelSource.make(yield* Flags.sourceOptions(flags))
       const { policy, maxAttempts } = Flags.toPolicy(flags)
       const started = Effect.gen(function* () {
+        const fleet = yield* Fleet.make(Option.getOrUndefined(flags.redis), {
+          ...policy,
+          midStream: flags.midStream
+        })
         const model = yield* Layer.build(source.layer)
         yield* OpenAiChatModel.preflight.pipe(Effect.provide(model))
         const app = ChatServer.layer({
@@ -91,11 +105,9 @@ const command = Command.make(
           maxAttempts,
           source: source.description,
           maxBodyBytes: flags.maxBodySize,
-          accessLog: stderrLine
-        }).pipe(
-          Layer.provide(ResilientChat.layer({ ...policy, midStream: flags.midStream })),
-          Layer.provide(Layer.succeedContext(model))
-        )
+          accessLog: stderrLine,
+          ...(fleet.store === undefined ? {} : { store: fleet.store })
+        }).pipe(Layer.provide(fleet.chat), Layer.provide(Layer.succeedContext(model)))
         const { address } = Context.get(yield* Layer.build(app), HttpServer.HttpServer)
         const url = HttpServer.formatAddress(address)
         yield* Effect.sync(() => {
@@ -110,7 +122,9 @@ const command = Command.make(
             ? new Cli.Failed({
                 message: `cannot listen on ${flags.host}:${flags.port}: ${Cli.oneLine(error)}`
               })
-            : new Cli.Failed({ message: `pre-flight check failed, ${Progress.explain(error)}` })
+            : error._tag === "RedisError"
+              ? new Cli.Failed({ message: `cannot connect to Redis: ${Cli.oneLine(error.cause)}` })
+              : new Cli.Failed({ message: `pre-flight check failed, ${Progress.explain(error)}` })
         )
       )
     }).pipe(Effect.scoped)
