@@ -8,7 +8,11 @@
  *
  * - Stop aborts the request: the server sees the client go away and
  *   interrupts the answer and its upstream call. The text so far stays.
- * - A server that disappears (killed, network gone) is told apart from one
+ * - A connection lost mid-answer is resumed on its own: the page asks for
+ *   the answer's frames after the last SSE id it has (`Last-Event-ID`), a few
+ *   times with growing pauses (about 5 s in all), so each character shows
+ *   once; any instance sharing the answers can serve it.
+ * - A server that stays gone (killed, network down) is told apart from one
  *   that answered with an error: "the connection to the server was lost
  *   after N characters", or "cannot reach the server" before any answer.
  */
@@ -26,6 +30,11 @@ let started = 0
 let text = null
 let chars = 0
 let controller = null
+let answerId = null
+let lastId = null
+let finished = false
+const reconnectDelays = [250, 500, 1000, 1500, 2000]
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const setState = (state, message, recovering) => {
   document.body.dataset.state = state
@@ -64,6 +73,8 @@ const handle = (name, data) => {
       break
     case "retrying":
     case "fallback":
+    case "cooldown":
+    case "resumed":
       recovery(data.status)
       break
     case "restart":
@@ -81,6 +92,7 @@ const handle = (name, data) => {
       break
     case "summary":
       summary.textContent = data.summary
+      finished = true
       break
   }
 }
@@ -89,7 +101,51 @@ const lost = () =>
     ? "the connection to the server was lost after " + chars + " characters (the server stopped or the network dropped); ask again once it is back"
     : "the connection to the server was lost before the answer started (the server stopped or the network dropped); ask again once it is back"
 
-stop.addEventListener("click", () => controller?.abort())
+// Reads one response's frames; returns when it ends (throws when the connection breaks).
+const readFrames = async (response) => {
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+  let buffer = ""
+  for (;;) {
+    const { value, done } = await reader.read()
+    if (done) return
+    buffer += value
+    let end
+    while ((end = buffer.indexOf("\\n\\n")) >= 0) {
+      const block = buffer.slice(0, end)
+      buffer = buffer.slice(end + 2)
+      let name = "message"
+      let data = ""
+      let id = null
+      for (const line of block.split("\\n")) {
+        if (line.startsWith("event: ")) name = line.slice(7)
+        else if (line.startsWith("data: ")) data += line.slice(6)
+        else if (line.startsWith("id: ")) id = line.slice(4)
+      }
+      if (id !== null) lastId = id
+      if (data !== "") handle(name, JSON.parse(data))
+    }
+  }
+}
+
+// The rest of the answer after the last frame shown; null when it cannot be had (yet).
+const reconnect = async () => {
+  try {
+    const response = await fetch("/api/answers/" + answerId + "/events", {
+      headers: lastId === null ? {} : { "last-event-id": lastId },
+      signal: controller.signal
+    })
+    if (response.status === 404) return "gone"
+    return response.ok && response.body !== null ? response : null
+  } catch (cause) {
+    if (controller.signal.aborted) throw cause
+    return null
+  }
+}
+
+stop.addEventListener("click", () => {
+  if (answerId !== null) fetch("/api/answers/" + answerId, { method: "DELETE" }).catch(() => {})
+  controller?.abort()
+})
 
 form.addEventListener("submit", async (submit) => {
   submit.preventDefault()
@@ -99,6 +155,9 @@ form.addEventListener("submit", async (submit) => {
   error.textContent = ""
   text = null
   chars = 0
+  answerId = null
+  lastId = null
+  finished = false
   started = performance.now()
   controller = new AbortController()
   ask.disabled = true
@@ -117,26 +176,27 @@ form.addEventListener("submit", async (submit) => {
       throw new Error(body.error?.message ?? "HTTP " + response.status)
     }
     answering = true
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
-    let buffer = ""
-    for (;;) {
-      const { value, done } = await reader.read()
-      if (done) break
-      buffer += value
-      let end
-      while ((end = buffer.indexOf("\\n\\n")) >= 0) {
-        const block = buffer.slice(0, end)
-        buffer = buffer.slice(end + 2)
-        let name = "message"
-        let data = ""
-        for (const line of block.split("\\n")) {
-          if (line.startsWith("event: ")) name = line.slice(7)
-          else if (line.startsWith("data: ")) data += line.slice(6)
+    answerId = response.headers.get("x-answer-id")
+    let current = response
+    for (let tries = 0; ; ) {
+      if (current !== null) {
+        try {
+          await readFrames(current)
+        } catch (cause) {
+          if (controller.signal.aborted || !(cause instanceof TypeError)) throw cause
         }
-        if (data !== "") handle(name, JSON.parse(data))
+      }
+      if (finished || document.body.dataset.state !== "streaming") break
+      if (answerId === null || tries >= reconnectDelays.length) { fail(lost()); break }
+      setState("streaming", "Connection lost after " + chars + " characters: reconnecting…", true)
+      await pause(reconnectDelays[tries++])
+      current = await reconnect()
+      if (current === "gone") { fail(lost()); break }
+      if (current !== null) {
+        tries = 0
+        recovery("connection lost after " + chars + " chars: resumed where it stopped")
       }
     }
-    if (document.body.dataset.state === "streaming") fail(lost())
   } catch (cause) {
     if (controller.signal.aborted) {
       setState("stopped", "Stopped after " + chars + " characters: you cancelled the answer.")

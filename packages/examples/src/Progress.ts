@@ -151,6 +151,9 @@ export const status = (
   if (event.type === "restart") {
     return `${reason(event.error)} after ${progress.chars} chars: the partial answer is withdrawn, starting again`
   }
+  if (event.type === "cooldown") {
+    return `${event.model} is rate limited (a 429 here or on another instance), waiting ${seconds(event.delay)}`
+  }
   if (event.type !== "retrying" && event.type !== "fallback") return undefined
   const next = `attempt ${nextAttempt(progress, event.error)}/${maxAttempts}`
   const hint = refusal(event.error)

@@ -6,6 +6,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { type Browser, chromium, type Page } from "playwright-core"
 import * as ModelSource from "../src/ModelSource.ts"
+import * as Cuttable from "./cuttable.ts"
 import { get, startExample, upstreamCancelled } from "./example.ts"
 import { startProcess } from "./spawn.ts"
 
@@ -230,6 +231,25 @@ describe("the page, in headless Chromium", () => {
       assert.strictEqual(result.state, "failed")
       assert.match(result.error, /^the server is shutting down: the answer stopped after \d+ chars/)
       assert.match(result.summary, /stopped after .*: server shutting down$/)
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("reconnects on its own when the connection drops mid-answer, showing each character once", () =>
+    Effect.gen(function* () {
+      const b = yield* browser
+      const { url } = yield* startExample({
+        steps: [],
+        fallback: FakeScenario.answer({ delay: "40 millis" })
+      })
+      const proxy = yield* Cuttable.start(url)
+      const page = yield* openPage(b, proxy.url)
+      const result = yield* askAndThen(page, async () => {
+        assert.isAbove(proxy.cut(), 0, "a connection was cut")
+      })
+      assert.strictEqual(result.state, "done")
+      assert.strictEqual(result.answer, FakeScenario.defaultText)
+      assert.isTrue(result.events.some((line) => line.includes("resumed where it stopped")))
+      assert.isTrue(result.statuses.some((status) => status.includes("reconnecting")))
     }).pipe(Effect.scoped)
   )
 
