@@ -117,6 +117,9 @@ export interface TimeoutOptions {
  *   a stream that ends before its first chunk) do.
  * - Errors about the request (invalid request, context length, content
  *   filter, not found) say nothing about the model's health: not counted.
+ * - Neither does a 429 with a Retry-After: the model's cooldown keeps every
+ *   call away for that long instead (a burst of 429s used to open the
+ *   circuit for `openFor`, failing calls that only had to wait a second).
  * - While open, every step that calls the same model (the default
  *   non-streaming fallback too) is skipped: add a step with another model,
  *   `cached` or `staticAnswer` to answer during an outage.

@@ -134,4 +134,29 @@ describe("ResilientChat's rate-limit cooldown", () => {
       )
     )
   )
+
+  it.effect("a burst of 429s with Retry-After does not open the circuit: the calls wait and all answer", () =>
+    Effect.gen(function* () {
+      const calls = yield* Effect.replicateEffect(start, 12)
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(yield* requests, 12)
+      yield* TestClock.adjust("5 millis")
+      yield* TestClock.adjust("2 seconds")
+      for (const call of calls) {
+        const events = yield* Fiber.join(call)
+        assert.strictEqual(textOf(events), "answer")
+        assert.isFalse(events.some((e) => e.type === "fallback"))
+      }
+      assert.strictEqual(yield* requests, 24)
+    }).pipe(
+      Effect.provide(
+        chat({}, (call) =>
+          // All twelve are in flight before the first 429 comes back.
+          call.index < 12
+            ? ScriptedChatModel.fail(slowDown("1 second"), { delay: "5 millis" })
+            : ScriptedChatModel.stream(ScriptedChatModel.textEvents("answer"))
+        )
+      )
+    )
+  )
 })

@@ -32,6 +32,8 @@ const classify = <A>(exit: Exit.Exit<A, ChatError>): CircuitBreaker.Outcome => {
   const error = exit.cause.reasons.find((reason) => reason._tag === "Fail")?.error
   if (error === undefined) return CircuitBreaker.ignored
   if (requestLevel.has(error._tag)) return CircuitBreaker.ignored
+  // A 429 with a Retry-After is the rate-limit cooldown's business: the model is up, and asked for a pause.
+  if (error._tag === "RateLimited" && error.retryAfter !== undefined) return CircuitBreaker.ignored
   return CircuitBreaker.failure({ retryAfter: error.retryAfter })
 }
 
