@@ -11,6 +11,7 @@ import * as Redis from "effect/persistence/Redis"
 import * as RedisServer from "../../core/test/RedisServer.ts"
 import * as AnswerStore from "../src/AnswerStore.ts"
 import * as RedisAnswerStore from "../src/RedisAnswerStore.ts"
+import * as SseClient from "../src/SseClient.ts"
 import { startExample, upstreamCancelled } from "./example.ts"
 
 const dripping: FakeOpenAiServer.Options = {
@@ -18,71 +19,13 @@ const dripping: FakeOpenAiServer.Options = {
   fallback: FakeScenario.answer({ delay: "40 millis" })
 }
 
-interface Block {
-  readonly id: string | undefined
-  readonly event: string
-  readonly data: Record<string, unknown>
-}
-
-const blocks = (text: string): Array<Block> =>
-  text
-    .slice(0, text.lastIndexOf("\n\n") + 2)
-    .split("\n\n")
-    .filter((block) => block.trim() !== "")
-    .map((block) => {
-      const line = (name: string) =>
-        block
-          .split("\n")
-          .find((l) => l.startsWith(`${name}: `))
-          ?.slice(name.length + 2)
-      return { id: line("id"), event: line("event") ?? "message", data: JSON.parse(line("data") ?? "{}") }
-    })
-
-const textOf = (all: ReadonlyArray<Block>) =>
-  all
-    .filter((b) => b.event === "text-delta")
-    .map((b) => b.data.delta)
-    .join("")
-
-/** Reads an SSE response until `enough` says so (then aborts, as a dropped connection) or it ends. */
-const read = (url: string, init: RequestInit, enough: (all: ReadonlyArray<Block>) => boolean = () => false) =>
-  Effect.promise(async () => {
-    const controller = new AbortController()
-    const response = await fetch(url, { ...init, signal: controller.signal })
-    const reader = (response.body as ReadableStream<Uint8Array>).getReader()
-    const decoder = new TextDecoder()
-    let text = ""
-    const deadline = Date.now() + 15_000
-    try {
-      while (Date.now() < deadline && !enough(blocks(text))) {
-        const { value, done } = await reader.read()
-        if (done) break
-        text += decoder.decode(value, { stream: true })
-      }
-    } finally {
-      controller.abort()
-    }
-    return { status: response.status, id: response.headers.get("x-answer-id") ?? "", blocks: blocks(text) }
-  })
-
-const ask = (url: string, enough?: (all: ReadonlyArray<Block>) => boolean) =>
-  read(
-    `${url}/api/chat`,
-    {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ prompt: "Tell me about the sea" })
-    },
-    enough
-  )
+const ask = (url: string, enough?: (frames: ReadonlyArray<SseClient.Received>) => boolean) =>
+  Effect.promise(() => SseClient.ask(url, "Tell me about the sea", enough))
 
 const resume = (url: string, id: string, lastEventId: string | undefined) =>
-  read(`${url}/api/answers/${id}/events`, {
-    headers: lastEventId === undefined ? {} : { "last-event-id": lastEventId }
-  })
+  Effect.promise(() => SseClient.resume(url, id, lastEventId))
 
-const deltas = (count: number) => (all: ReadonlyArray<Block>) =>
-  all.filter((b) => b.event === "text-delta").length >= count
+const { deltas, textOf } = SseClient
 
 /** Ids strictly increase (Redis stream ids compare by time, then sequence). */
 const increasing = (ids: ReadonlyArray<string>) =>
@@ -98,17 +41,20 @@ describe("Answers", () => {
     Effect.gen(function* () {
       const { url } = yield* startExample(dripping)
       const first = yield* ask(url, deltas(5))
-      assert.match(first.id, /^[0-9a-f-]{36}$/)
-      assert.isTrue(first.blocks.every((b) => b.id !== undefined))
+      assert.match(first.answerId, /^[0-9a-f-]{36}$/)
+      assert.isTrue(first.frames.every((b) => b.id !== undefined))
       yield* Effect.sleep("300 millis")
-      const rest = yield* resume(url, first.id, first.blocks.at(-1)?.id)
+      const rest = yield* resume(url, first.answerId, first.frames.at(-1)?.id)
       assert.strictEqual(rest.status, 200)
-      const all = [...first.blocks, ...rest.blocks]
+      const all = [...first.frames, ...rest.frames]
       assert.strictEqual(textOf(all), FakeScenario.defaultText)
       assert.isTrue(increasing(all.map((b) => b.id ?? "")))
       assert.strictEqual(all.at(-1)?.event, "summary")
       // Without a cursor the whole answer is replayed.
-      assert.strictEqual(textOf((yield* resume(url, first.id, undefined)).blocks), FakeScenario.defaultText)
+      assert.strictEqual(
+        textOf((yield* resume(url, first.answerId, undefined)).frames),
+        FakeScenario.defaultText
+      )
     }).pipe(Effect.scoped)
   )
 
@@ -125,13 +71,13 @@ describe("Answers", () => {
       const { url, fake } = yield* startExample(FakeScenario.named.slow)
       const first = yield* ask(url, deltas(1))
       const deleted = yield* Effect.promise(() =>
-        fetch(`${url}/api/answers/${first.id}`, { method: "DELETE" })
+        fetch(`${url}/api/answers/${first.answerId}`, { method: "DELETE" })
       )
       assert.strictEqual(deleted.status, 204)
       assert.isTrue(yield* upstreamCancelled(fake), "the upstream call was cancelled")
-      const rest = yield* resume(url, first.id, first.blocks.at(-1)?.id)
+      const rest = yield* resume(url, first.answerId, first.frames.at(-1)?.id)
       assert.deepStrictEqual(
-        rest.blocks.map((b) => [b.event, b.data.stopped]),
+        rest.frames.map((b) => [b.event, b.data.stopped]),
         [
           ["error", "cancelled"],
           ["summary", undefined]
@@ -179,11 +125,11 @@ describe("Answers on Redis: two instances", () => {
         const first = yield* ask(instanceA.url, deltas(5))
         a.kill()
         const started = Date.now()
-        const rest = yield* resume(instanceB.url, first.id, first.blocks.at(-1)?.id)
-        const all = [...first.blocks, ...rest.blocks]
+        const rest = yield* resume(instanceB.url, first.answerId, first.frames.at(-1)?.id)
+        const all = [...first.frames, ...rest.frames]
         assert.strictEqual(textOf(all), FakeScenario.defaultText)
         assert.isTrue(increasing(all.map((b) => b.id ?? "")))
-        assert.isTrue(rest.blocks.some((b) => b.event === "resumed"))
+        assert.isTrue(rest.frames.some((b) => b.event === "resumed"))
         assert.strictEqual(all.at(-1)?.event, "summary")
         // B's model was asked only for the rest: a continuation of the text already delivered.
         const continued = (yield* instanceB.fake.requests).filter((r) => r.path === "/v1/chat/completions")
