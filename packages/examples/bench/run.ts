@@ -11,6 +11,7 @@ import * as Os from "node:os"
 import * as Chart from "./chart.ts"
 import * as Clients from "./clients.ts"
 import * as Concurrency from "./concurrency.ts"
+import * as Fleet from "./fleet.ts"
 import * as Goodput from "./goodput.ts"
 import * as Recovery from "./recovery.ts"
 import * as Resume from "./resume.ts"
@@ -32,6 +33,12 @@ const sizes = quick
       goodput: 1_000,
       resume: 30
     }
+const fleetSizes = {
+  instances: quick ? 3 : 4,
+  calls: quick ? 5 : 10,
+  windowMillis: 1000,
+  trials: quick ? 1 : 5
+}
 
 const machine = {
   cpu: Os.cpus()[0]?.model.trim() ?? "unknown",
@@ -67,6 +74,8 @@ log(`true resume vs continuation: ${sizes.resume} trials, then goodput through t
 const resume = await Resume.run({ trials: sizes.resume, goodput: sizes.goodput })
 log(`concurrency: ${sizes.streams.join(", ")} streams`)
 const concurrency = await Concurrency.run(sizes.streams)
+log(`fleet: ${fleetSizes.instances} processes × ${fleetSizes.calls} calls; ${fleetSizes.trials} takeovers`)
+const fleet = await Fleet.run(fleetSizes)
 
 const tput = throughput.chunksPerSecond
 const throughputRatio = tput[RESILIENT]! / tput[RAW]!
@@ -126,7 +135,8 @@ const targets = [
         met: g.silentlyWrong === 0
       }
     ]
-  })
+  }),
+  ...Fleet.targets(fleet)
 ]
 
 const table = (head: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string | number>>) =>
@@ -200,6 +210,8 @@ const report = [
   "",
   ...Resume.report(resume),
   "",
+  ...Fleet.report(fleet, table),
+  "",
   "Targets",
   table(
     ["target", "measured", "met"],
@@ -222,6 +234,7 @@ if (write) {
     recovery,
     goodput,
     resume,
+    fleet,
     targets
   }
   writeFileSync(new URL("results.json", dir), `${JSON.stringify(results, null, 2)}\n`)
@@ -265,7 +278,8 @@ if (write) {
           note: `${round(g.exactPercent, 1)}% (dup ${g.duplicatedChars}, lost ${g.lostChars})`,
           highlight: label.startsWith(RESILIENT)
         }))
-      }
+      },
+      ...Fleet.panels(fleet)
     ]
   )
   writeFileSync(new URL("chart.svg", dir), svg)
