@@ -32,6 +32,11 @@ export type Renewal = "held" | "lost" | "cancelled" | "orphaned"
 export class StoreError extends Data.TaggedError("StoreError")<{ readonly cause: unknown }> {}
 
 export interface AnswerStore {
+  /**
+   * Whether other instances use this store too (Redis): then an instance that
+   * shuts down hands its answers over instead of ending them.
+   */
+  readonly shared: boolean
   /** The lease and the orphan timeout, in milliseconds. */
   readonly limits: { readonly lease: number; readonly orphanTimeout: number }
   /** Records a new answer (its request as JSON text) and gives `owner` its lease. */
@@ -117,6 +122,7 @@ export const memory = (options: Options = {}): Effect.Effect<AnswerStore> =>
         : answer.entries.filter((entry) => Number(entry.id) > Number(cursor))
 
     return {
+      shared: false,
       limits,
       create: (id, request, owner) =>
         Effect.map(Deferred.make<void>(), (arrived) => {

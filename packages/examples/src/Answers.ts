@@ -15,6 +15,10 @@
  *   answer then ends with an `error` frame saying why.
  * - A store failure stops the producer without a word: its lease lapses and
  *   a reader takes over once the store answers again.
+ * - When `handOver` completes (the instance shuts down and others share the
+ *   store), producers stop and give their leases up, and readers end without
+ *   a `summary`: their clients resume on another instance, which takes the
+ *   answers over at once.
  */
 import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
@@ -47,6 +51,8 @@ export interface Options {
   readonly produce: (request: string, delivered: string) => Stream.Stream<Frame>
   /** How long a reader waits for a frame before it checks that the producer is alive. Default 250 ms. */
   readonly poll?: Duration.Input
+  /** Completes when this instance hands its answers over to the others. Default: never. */
+  readonly handOver?: Effect.Effect<void>
 }
 
 const lastEvent = "summary"
@@ -80,6 +86,7 @@ export const make = (options: Options): Effect.Effect<Answers, never, Scope.Scop
     const poll = Duration.fromInputUnsafe(options.poll ?? "250 millis")
     const heartbeat = Duration.millis(Math.max(50, Math.floor(store.limits.lease / 4)))
     const local = new Map<string, Deferred.Deferred<Renewal>>()
+    const handOver = Effect.as(options.handOver ?? Effect.never, "handed-over" as const)
 
     const all = (id: string) => store.read(id, undefined, Duration.zero)
 
@@ -105,36 +112,41 @@ export const make = (options: Options): Effect.Effect<Answers, never, Scope.Scop
             written ? Effect.void : Effect.fail(new Fenced())
           )
         const body = Stream.concat(Stream.fromIterable(first), options.produce(request, delivered))
-        const ended = yield* Effect.raceFirst(
+        const ended = yield* Effect.raceAll([
           Effect.as(Stream.runForEachArray(body, write), "done" as const),
-          renewing(id, stop)
-        )
+          renewing(id, stop),
+          handOver
+        ])
         if (ended === "cancelled" || ended === "orphaned") {
           yield* write(stopped(ended, [...textOf(yield* all(id))].length))
         }
-        yield* store.release(id, owner)
       }).pipe(
         Effect.catch((error) =>
           Effect.logWarning(`answer ${id}: producer stopped (${error._tag}); another reader may take over`)
         ),
+        // However it ended (interrupted with the instance too), the lease is given up at once.
+        Effect.ensuring(Effect.ignore(store.release(id, owner))),
         Effect.ensuring(Effect.sync(() => local.delete(id))),
         Effect.forkIn(scope),
         Effect.asVoid
       )
 
-    // The producer is gone (its lease lapsed): produce the rest here, unless the answer ended meanwhile.
-    const takeOver = (id: string, cursor: string | undefined) =>
+    // The producer is gone (its lease lapsed or was given up): produce the rest here. "finished" when
+    // the answer turned out to be complete, so the reader ends.
+    const takeOver = (id: string) =>
       Effect.gen(function* () {
-        if (local.has(id) || !(yield* store.acquire(id, owner))) return
-        const rest = yield* store.read(id, cursor, Duration.zero)
+        if (local.has(id) || !(yield* store.acquire(id, owner))) return "running" as const
+        const log = yield* all(id)
         const request = yield* store.request(id)
-        if (request === undefined || rest.some((entry) => entry.event === lastEvent)) {
-          return yield* store.release(id, owner)
+        if (request === undefined || log.some((entry) => entry.event === lastEvent)) {
+          yield* store.release(id, owner)
+          return "finished" as const
         }
-        const delivered = textOf(yield* all(id))
+        const delivered = textOf(log)
         const status = `the server producing this answer stopped; another one continues it after ${[...delivered].length} chars`
         yield* Effect.logInfo(`answer ${id}: taking over after ${[...delivered].length} chars`)
         yield* run(id, request, delivered, [{ event: "resumed", data: JSON.stringify({ status }) }])
+        return "running" as const
       })
 
     return {
@@ -146,10 +158,12 @@ export const make = (options: Options): Effect.Effect<Answers, never, Scope.Scop
           return id
         }),
       follow: (id, cursor) =>
-        Stream.callback<Entry, UnknownAnswer | StoreError>((queue) =>
-          Effect.gen(function* () {
+        Stream.callback<Entry, UnknownAnswer | StoreError>((queue) => {
+          const end = (rest: ReadonlyArray<Entry>) =>
+            Effect.andThen(Queue.offerAll(queue, rest), Queue.end(queue))
+          const seenEvery = Math.floor(store.limits.orphanTimeout / 3)
+          const loop = Effect.gen(function* () {
             if ((yield* store.request(id)) === undefined) return yield* Effect.fail(new UnknownAnswer({ id }))
-            const seenEvery = Math.floor(store.limits.orphanTimeout / 3)
             let at = cursor
             let seenAt = 0
             while (true) {
@@ -161,15 +175,18 @@ export const make = (options: Options): Effect.Effect<Answers, never, Scope.Scop
               const entries = yield* store.read(id, at, poll)
               const last = entries.at(-1)
               if (last === undefined) {
-                yield* takeOver(id, at)
+                if ((yield* takeOver(id)) === "finished")
+                  return yield* end(yield* store.read(id, at, Duration.zero))
                 continue
               }
               at = last.id
+              if (entries.some((entry) => entry.event === lastEvent)) return yield* end(entries)
               yield* Queue.offerAll(queue, entries)
-              if (entries.some((entry) => entry.event === lastEvent)) return yield* Queue.end(queue)
             }
           })
-        ),
+          // Handed over: end without a summary, so the client resumes on another instance.
+          return Effect.raceFirst(loop, Effect.andThen(handOver, Queue.end(queue)))
+        }),
       cancel: (id) =>
         Effect.andThen(
           store.cancel(id),

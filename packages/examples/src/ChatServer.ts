@@ -16,7 +16,9 @@
  * An answer runs on its own: a client that goes away can come back for it;
  * one that cancels it (the page's Stop button) or stays away for the store's
  * orphan timeout stops it and its upstream call. When the server shuts down,
- * every open answer ends at once with an `error` frame saying so.
+ * every open answer ends at once with an `error` frame saying so, unless
+ * other instances share the store: then they take the answers over (the
+ * clients resume there).
  */
 import * as Http from "node:http"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
@@ -120,9 +122,13 @@ export const routes = (
           )
           return Frames.entries(events, {
             maxAttempts: options.maxAttempts,
-            stop: Effect.andThen(stop, AccessLog.record({ outcome: "shutdown" }))
+            // Alone, shutting down ends the answer; in a fleet, the answer is handed over instead.
+            stop: store.shared
+              ? Effect.never
+              : Effect.andThen(stop, AccessLog.record({ outcome: "shutdown" }))
           })
-        }
+        },
+        ...(store.shared ? { handOver: stop } : {})
       })
       yield* router.add("POST", "/api/chat", (request) =>
         Effect.gen(function* () {
@@ -144,7 +150,19 @@ export const routes = (
               { status: 404 }
             )
           }
-          return sse(id, answers.follow(id, request.headers["last-event-id"]))
+          const cursor = request.headers["last-event-id"]
+          if (cursor !== undefined && !/^\d+(-\d+)?$/.test(cursor)) {
+            return HttpServerResponse.jsonUnsafe(
+              {
+                error: {
+                  message: `Last-Event-ID ${JSON.stringify(cursor)} is not a frame id`,
+                  type: "invalid_request_error"
+                }
+              },
+              { status: 400 }
+            )
+          }
+          return sse(id, answers.follow(id, cursor))
         }).pipe(Effect.catchTag("StoreError", () => Effect.succeed(unavailable)))
       )
       yield* router.add("DELETE", "/api/answers/:id", () =>

@@ -128,6 +128,7 @@ export const make = (
       }).pipe(Effect.scoped)
 
     const store: AnswerStore = {
+      shared: true,
       limits,
       create: (answer, request, owner) =>
         failed(

@@ -5,7 +5,9 @@ import * as NodeRedis from "@effect/platform-node/NodeRedis"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { type FakeOpenAiServer, FakeScenario } from "@steadystream/openai-adapter/testing"
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redis from "effect/persistence/Redis"
 import * as RedisServer from "../../core/test/RedisServer.ts"
@@ -104,12 +106,10 @@ const killable = (store: AnswerStore.AnswerStore) => {
   return { store: guarded, kill: () => (dead = true) }
 }
 
-const redisStore = (server: RedisServer.RedisServer) =>
+const redisStore = (server: RedisServer.RedisServer, lease: Duration.Input = "600 millis") =>
   Effect.gen(function* () {
     const redis = Context.get(yield* Layer.build(NodeRedis.layer({ url: server.url })), Redis.Redis)
-    return yield* RedisAnswerStore.make({ lease: "600 millis" }).pipe(
-      Effect.provideService(Redis.Redis, redis)
-    )
+    return yield* RedisAnswerStore.make({ lease }).pipe(Effect.provideService(Redis.Redis, redis))
   }).pipe(Effect.orDie)
 
 describe("Answers on Redis: two instances", () => {
@@ -136,6 +136,32 @@ describe("Answers on Redis: two instances", () => {
         assert.strictEqual(continued.length, 1)
         assert.isBelow(Date.now() - started, 5000)
       })
+    )
+
+    it.effect(
+      "an instance that shuts down hands its answers over: the client resumes elsewhere at once",
+      () =>
+        Effect.gen(function* () {
+          const server = yield* RedisServer.Server
+          const instanceA = yield* startExample(dripping, undefined, undefined, {
+            store: yield* redisStore(server, "3 seconds")
+          })
+          const instanceB = yield* startExample(dripping, undefined, undefined, {
+            store: yield* redisStore(server)
+          })
+          const answer = yield* Effect.forkChild(ask(instanceA.url))
+          yield* Effect.sleep("400 millis")
+          const started = performance.now()
+          yield* instanceA.shutdown
+          const first = yield* Fiber.join(answer)
+          assert.isFalse(first.frames.some((b) => b.event === "summary" || b.event === "error"))
+          const rest = yield* resume(instanceB.url, first.answerId, first.frames.at(-1)?.id)
+          assert.strictEqual(textOf([...first.frames, ...rest.frames]), FakeScenario.defaultText)
+          const resumed = rest.frames.findIndex((b) => b.event === "resumed")
+          assert.isAtLeast(resumed, 0)
+          // Given up, not lapsed: taken over well before the 3 s lease could run out.
+          assert.isBelow((rest.arrivals[resumed] ?? Number.POSITIVE_INFINITY) - started, 1000)
+        })
     )
   })
 })
