@@ -57,6 +57,11 @@ describe("Answers", () => {
         textOf((yield* resume(url, first.answerId, undefined)).frames),
         FakeScenario.defaultText
       )
+      // After its last frame a complete answer has nothing more: it is not taken over and continued.
+      const after = yield* resume(url, first.answerId, all.at(-1)?.id)
+      assert.deepStrictEqual(after.frames, [])
+      const bad = yield* resume(url, first.answerId, "not-an-id")
+      assert.strictEqual(bad.status, 400)
     }).pipe(Effect.scoped)
   )
 
