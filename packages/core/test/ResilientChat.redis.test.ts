@@ -217,11 +217,13 @@ describe("ResilientChat.layerRedis: two instances on one Redis", () => {
             assert.isAbove(yield* fallbacks("breaker", "admit"), before)
             assert.isAbove(yield* fallbacks("cooldown", "consume"), 0)
             assert.isAbove(yield* fallbacks("cache", "set"), 0)
+            assert.strictEqual((yield* Metric.value(ChatTelemetry.sharedStateUp)).value, 0)
             yield* server.start
             yield* Effect.sleep("1 second")
             const after = yield* fallbacks("breaker", "admit")
             assert.strictEqual(textOf(yield* collect(a)), "answer")
             assert.strictEqual(yield* fallbacks("breaker", "admit"), after)
+            assert.strictEqual((yield* Metric.value(ChatTelemetry.sharedStateUp)).value, 1)
           })
         ).pipe(Effect.provide(ScriptedChatModel.layer({ script: () => answer() })))
       })

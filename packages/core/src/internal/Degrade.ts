@@ -47,7 +47,7 @@ class TimedOut {
 const timedOut = new TimedOut()
 
 export const make = (options: Options): Effect.Effect<Degrade> =>
-  Effect.sync(() => {
+  Effect.map(Metric.update(ChatTelemetry.sharedStateUp, 1), () => {
     let downUntil = 0
     let down = false
     const timeoutMillis = Duration.toMillis(options.timeout)
