@@ -135,4 +135,14 @@ describe("Progress", () => {
       /^1 attempt · 1 fallback · /
     )
   })
+
+  it("says a call waits out a model's rate-limit cooldown, without counting an attempt", () => {
+    const { progress, messages } = run([
+      [1000, { type: "cooldown", model: "m", delay: Duration.millis(800) }]
+    ])
+    assert.deepStrictEqual(messages, [
+      "m is rate limited (a 429 here or on another instance), waiting 800 ms"
+    ])
+    assert.strictEqual(progress.attempts, 1)
+  })
 })
