@@ -186,11 +186,8 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
  * `ResponseCache.layer`, any `CircuitBreakerStore`, e.g. Redis, to share
  * breaker state between instances).
  *
- * **Details**
- *
- * The rate-limit cooldowns live in the `RateLimiterStore` in the context when
- * there is one (a Redis one shares them); otherwise in memory, shared by the
- * calls of this layer.
+ * Rate-limit cooldowns live in the context's `RateLimiterStore` if there is
+ * one, else in memory (shared by the calls of this layer).
  *
  * @since 0.1.0
  */
@@ -231,32 +228,18 @@ export const layer = (
   )
 
 /**
- * The resilient chat of a fleet: every instance on the same Redis (and
- * prefix) shares the per-model circuit breakers, the rate-limit cooldowns and
- * the response cache.
- *
- * **Details**
- *
- * - A 429's Retry-After seen by any instance is waited out by all (a
- *   `cooldown` event): none sends the model a request inside the window.
- * - A circuit opened by one instance is open in all of them.
- * - An answer cached by one instance serves the `cached` step of any other.
+ * The resilient chat of a fleet: every instance on the same Redis and prefix
+ * shares the per-model circuit breakers, the rate-limit cooldowns (a 429 one
+ * meets is waited out by all: a `cooldown` event) and the response cache.
+ * Redis failing never fails a call (see `SharedState.layerRedis`).
  *
  * **Example**
  *
  * ```ts
- * const Chat = ResilientChat.layerRedis({ retry: { maxRetries: 2 } }, { prefix: "myapp:" }).pipe(
+ * const Chat = ResilientChat.layerRedis(policy, { prefix: "myapp:" }).pipe(
  *   Layer.provide([OpenAiChatModel.layerConfig(), NodeRedis.layer({ url: "redis://localhost:6379" })])
  * )
  * ```
- *
- * **Gotchas**
- *
- * - Redis failing never fails a chat call: it falls back to local state (see
- *   `SharedState.layerRedis`), logged and counted in the metrics.
- * - The cache key is the whole request, prompt included.
- * - Use one policy per prefix: instances with different breaker policies on
- *   one prefix share circuits whose trip rules disagree.
  *
  * @since 0.2.0
  */

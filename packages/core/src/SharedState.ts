@@ -171,6 +171,9 @@ const cacheStore = (
  *   lost; state learned locally during an outage is not copied to Redis.
  * - Redis is probed again by the first operation after `pause`: when it is
  *   still down, that operation waits `timeout` before falling back.
+ * - The cache key is the whole request, prompt included.
+ * - Use one policy per prefix: instances with different breaker policies on
+ *   one prefix share circuits whose trip rules disagree.
  *
  * @since 0.2.0
  */
