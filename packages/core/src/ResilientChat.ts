@@ -10,7 +10,6 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as CircuitBreaker from "effect/persistence/CircuitBreaker"
 import type * as Redis from "effect/persistence/Redis"
-import * as Queue from "effect/Queue"
 import * as Stream from "effect/Stream"
 import { type ChatCompletion, fromEvents } from "./ChatCompletion.ts"
 import type { ChatError } from "./ChatError.ts"
@@ -21,8 +20,6 @@ import * as Breaker from "./internal/Breaker.ts"
 import * as Call from "./internal/Call.ts"
 import * as Chain from "./internal/Chain.ts"
 import * as Cooldown from "./internal/Cooldown.ts"
-import * as Deadlines from "./internal/Deadlines.ts"
-import * as Recovery from "./internal/Recovery.ts"
 import * as Route from "./internal/Route.ts"
 import * as ResiliencePolicy from "./ResiliencePolicy.ts"
 import * as ResponseCache from "./ResponseCache.ts"
@@ -67,9 +64,6 @@ export interface Service {
 export class ResilientChat extends Context.Service<ResilientChat, Service>()(
   "@steadystream/core/ResilientChat"
 ) {}
-
-/** How many events may wait for a slow consumer before the producer pauses. */
-const bufferSize = 16
 
 /**
  * Builds the service from the current `ChatModel`, `ResponseCache` and
@@ -126,6 +120,7 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
   const resolved = ResiliencePolicy.resolve(policy)
   const primary = yield* ChatModel
   const engine: Call.Engine = {
+    provider: primary.provider,
     steps: yield* Chain.make(primary, resolved.fallback),
     policy: resolved,
     deadlines: resolved.timeouts,
@@ -135,28 +130,8 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
     caching: resolved.fallback.some((step) => step._tag === "Cached")
   }
   const schedule = RetrySchedule.fromPolicy(resolved.retry)
-
-  const events = (
-    request: ChatRequest.ChatRequest,
-    observer: ChatTelemetry.CallObserver,
-    delivered = ""
-  ): Stream.Stream<StreamEvent, ChatError> =>
-    Stream.callback<StreamEvent, ChatError>(
-      (queue) =>
-        Effect.gen(function* () {
-          const remaining = yield* Deadlines.remaining(resolved.timeouts)
-          const recovery = yield* Recovery.make({
-            schedule,
-            maxRetryAfter: resolved.retry.maxRetryAfter,
-            remaining
-          })
-          yield* Call.run(engine, recovery, request, Route.toQueue(queue, observer, delivered))
-        }).pipe(
-          Deadlines.total({ provider: primary.provider, model: request.model }, resolved.timeouts),
-          Effect.andThen(Queue.end(queue))
-        ),
-      { bufferSize }
-    )
+  const events = (request: ChatRequest.ChatRequest, observer: ChatTelemetry.CallObserver, delivered = "") =>
+    Call.stream(engine, schedule, request, Route.toQueue(observer, delivered))
 
   const unobserved: ChatTelemetry.CallObserver = { events: () => undefined }
 

@@ -5,6 +5,9 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import type * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import { fromEvents } from "../ChatCompletion.ts"
 import { type ChatError, NotFound, StreamTruncated } from "../ChatError.ts"
 import type { ChatRequest } from "../ChatRequest.ts"
@@ -17,13 +20,15 @@ import type * as Chain from "./Chain.ts"
 import * as Continuation from "./Continuation.ts"
 import * as ContinuationRequest from "./ContinuationRequest.ts"
 import type * as Cooldown from "./Cooldown.ts"
-import type * as Deadlines from "./Deadlines.ts"
-import type * as Recovery from "./Recovery.ts"
+import * as Deadlines from "./Deadlines.ts"
+import * as Recovery from "./Recovery.ts"
 import * as Resume from "./Resume.ts"
 import type { Route } from "./Route.ts"
 
 /** What a call needs, built once per `ResilientChat`. */
 export interface Engine {
+  /** The primary model's provider, for errors of the whole call. */
+  readonly provider: string
   readonly steps: ReadonlyArray<Chain.Step>
   readonly policy: ResiliencePolicy.Resolved
   readonly deadlines: Deadlines.Options
@@ -188,3 +193,30 @@ const loop = Effect.fnUntraced(function* (
   }
   return yield* Effect.fail(withDelivered(lastError as ChatError, route.delivered()))
 })
+
+/** How many events may wait for a slow consumer before the producer pauses. */
+const bufferSize = 16
+
+/** One call as a stream: run by a producer fiber, bounded by the `total` deadline. */
+export const stream = (
+  engine: Engine,
+  schedule: Schedule.Schedule<unknown, ChatError>,
+  request: ChatRequest,
+  route: <E>(queue: Queue.Queue<StreamEvent, E>) => Route
+): Stream.Stream<StreamEvent, ChatError> =>
+  Stream.callback<StreamEvent, ChatError>(
+    (queue) =>
+      Effect.gen(function* () {
+        const remaining = yield* Deadlines.remaining(engine.deadlines)
+        const recovery = yield* Recovery.make({
+          schedule,
+          maxRetryAfter: engine.policy.retry.maxRetryAfter,
+          remaining
+        })
+        yield* run(engine, recovery, request, route(queue))
+      }).pipe(
+        Deadlines.total({ provider: engine.provider, model: request.model }, engine.deadlines),
+        Effect.andThen(Queue.end(queue))
+      ),
+    { bufferSize }
+  )

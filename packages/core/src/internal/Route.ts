@@ -22,18 +22,20 @@ export interface Route {
 }
 
 /** A route into the queue of a `Stream.callback`, observed by the call's telemetry on the way; its consumer already has `text` (none by default). */
-export const toQueue = <E>(queue: Queue.Queue<StreamEvent, E>, observer: CallObserver, text = ""): Route => {
-  let delivered: Continuation.Delivered = { ...Continuation.empty, text }
-  return {
-    delivered: () => delivered,
-    send: (events, next) => {
-      if (next !== undefined) delivered = next
-      const offer =
-        events.length === 1
-          ? Effect.asVoid(Queue.offer(queue, events[0] as StreamEvent))
-          : Effect.asVoid(Queue.offerAll(queue, events))
-      const observed = observer.events(events)
-      return observed === undefined ? offer : Effect.andThen(observed, offer)
+export const toQueue =
+  (observer: CallObserver, text = "") =>
+  <E>(queue: Queue.Queue<StreamEvent, E>): Route => {
+    let delivered: Continuation.Delivered = { ...Continuation.empty, text }
+    return {
+      delivered: () => delivered,
+      send: (events, next) => {
+        if (next !== undefined) delivered = next
+        const offer =
+          events.length === 1
+            ? Effect.asVoid(Queue.offer(queue, events[0] as StreamEvent))
+            : Effect.asVoid(Queue.offerAll(queue, events))
+        const observed = observer.events(events)
+        return observed === undefined ? offer : Effect.andThen(observed, offer)
+      }
     }
   }
-}
