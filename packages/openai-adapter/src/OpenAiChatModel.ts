@@ -22,18 +22,59 @@ import type * as Stream from "effect/Stream"
 import type { ChatCompletionChunk } from "openai/resources/chat/completions"
 import * as ChunkShape from "./internal/chunkShape.ts"
 import * as Chunks from "./internal/chunks.ts"
+import * as Dialect from "./internal/dialect.ts"
 import * as Errors from "./internal/errors.ts"
 import * as EventStream from "./internal/eventStream.ts"
 import * as Params from "./internal/params.ts"
 import * as OpenAiClient from "./OpenAiClient.ts"
 
 /**
- * Options of {@link layer}: the client's options plus an optional pre-flight
- * check at layer build.
+ * How the server continues a request whose last message is an assistant
+ * message (the delivered text, after a mid-stream failure):
+ *
+ * - `"instruction"` (OpenAI, the default): it has no native continuation;
+ *   `ResilientChat` adds an instruction to continue.
+ * - `"continue-final-message"` (vLLM, SGLang, llama.cpp server): the request
+ *   carries `continue_final_message: true` and `add_generation_prompt: false`.
+ * - `"prefix"` (DeepSeek's `/beta` base URL, Mistral): that last message
+ *   carries `"prefix": true`.
+ *
+ * The latter two make the port's `continuation` `"native"`. Either way every
+ * continuation is verified before any of it is emitted.
+ *
+ * @since 0.2.0
+ */
+export type Continuation = Dialect.Continuation
+
+/**
+ * The request field that carries `ChatRequest.maxTokens`:
+ * `"max_completion_tokens"` (OpenAI; its newer and o-series models reject
+ * `max_tokens`) or `"max_tokens"` (DeepSeek and Ollama ignore
+ * `max_completion_tokens`; Mistral rejects it).
+ *
+ * @since 0.2.0
+ */
+export type MaxTokensField = Dialect.MaxTokensField
+
+/**
+ * How the server's Chat Completions dialect differs from OpenAI's.
+ *
+ * @since 0.2.0
+ */
+export interface DialectOptions {
+  /** Default `"instruction"`. */
+  readonly continuation?: Continuation
+  /** Default `"max_completion_tokens"`. */
+  readonly maxTokensField?: MaxTokensField
+}
+
+/**
+ * Options of {@link layer}: the client's options, the server's dialect and an
+ * optional pre-flight check at layer build.
  *
  * @since 0.1.0
  */
-export interface Options extends OpenAiClient.Options {
+export interface Options extends OpenAiClient.Options, DialectOptions {
   /** Check the key and the connection (`GET /v1/models`) when the layer is built. Default `false`. */
   readonly preflight?: boolean | { readonly timeout?: Duration.Input }
 }
@@ -96,7 +137,9 @@ const decoder = (context: Errors.Context): EventStream.Decoder => {
  * `stream_options.include_usage`, emits `text-delta` / `tool-call-delta`
  * events as chunks arrive, and exactly one `finish` (with usage) at
  * `[DONE]`. `complete` makes the same call without streaming. Requests are
- * sent as they are (continuation requests included).
+ * sent as they are, in the server's dialect (`options`): a continuation
+ * request (an assistant message last) is marked as the server wants it, and
+ * `maxTokens` goes in the server's field.
  *
  * **Gotchas**
  *
@@ -119,9 +162,13 @@ const decoder = (context: Errors.Context): EventStream.Decoder => {
  *
  * @since 0.1.0
  */
-export const make = Effect.fnUntraced(function* () {
+export const make = Effect.fnUntraced(function* (options: DialectOptions = {}) {
   const service = yield* OpenAiClient.OpenAiClient
   const client = service.client
+  const dialect: Dialect.Dialect = {
+    continuation: options.continuation ?? Dialect.openAi.continuation,
+    maxTokensField: options.maxTokensField ?? Dialect.openAi.maxTokensField
+  }
 
   const stream = (
     request: ChatRequest.ChatRequest
@@ -130,7 +177,7 @@ export const make = Effect.fnUntraced(function* () {
       open: (signal) =>
         client.chat.completions
           .create(
-            { ...Params.toParams(request), stream: true, stream_options: { include_usage: true } },
+            { ...Params.toParams(request, dialect), stream: true, stream_options: { include_usage: true } },
             { signal }
           )
           .asResponse(),
@@ -144,7 +191,7 @@ export const make = Effect.fnUntraced(function* () {
     Effect.tryPromise({
       try: (signal) =>
         client.chat.completions
-          .create({ ...Params.toParams(request), stream: false }, { signal })
+          .create({ ...Params.toParams(request, dialect), stream: false }, { signal })
           .withResponse(),
       catch: (error) =>
         Errors.fromUnknown(error, Errors.contextOf(service, request.model), undefined, Date.now())
@@ -159,7 +206,12 @@ export const make = Effect.fnUntraced(function* () {
       })
     )
 
-  return ChatModel.ChatModel.of({ provider, stream, complete })
+  return ChatModel.ChatModel.of({
+    provider,
+    stream,
+    complete,
+    continuation: dialect.continuation === "instruction" ? "instruction" : "native"
+  })
 })
 
 /**
@@ -220,7 +272,7 @@ export const preflight: Effect.Effect<void, ChatError.ChatError, OpenAiClient.Op
 export const layer = (
   options: Options
 ): Layer.Layer<ChatModel.ChatModel | OpenAiClient.OpenAiClient, ChatError.ChatError> =>
-  layerWith(options, make())
+  layerWith(options, make(options))
 
 /**
  * Any adapter built by `adapter` from an `OpenAiClient`, as a layer with its
@@ -243,22 +295,47 @@ export const layerWith = (
 
 const ApiKey = Config.schema(Schema.Redacted(Schema.NonEmptyString), "OPENAI_API_KEY")
 const BaseUrl = Config.option(Config.String("OPENAI_BASE_URL"))
+const DialectEnv = Config.all({
+  continuation: Config.option(
+    Config.schema(Schema.Literals(["instruction", "continue-final-message", "prefix"]), "OPENAI_CONTINUATION")
+  ),
+  maxTokensField: Config.option(
+    Config.schema(Schema.Literals(["max_completion_tokens", "max_tokens"]), "OPENAI_MAX_TOKENS_FIELD")
+  )
+})
 
 /**
  * {@link layer} configured from the environment: `OPENAI_API_KEY`
- * (required, non-empty, kept `Redacted`) and `OPENAI_BASE_URL` (optional).
+ * (required, non-empty, kept `Redacted`), `OPENAI_BASE_URL`, and the
+ * server's dialect: `OPENAI_CONTINUATION` (`instruction`,
+ * `continue-final-message` or `prefix`) and `OPENAI_MAX_TOKENS_FIELD`
+ * (`max_completion_tokens` or `max_tokens`), all optional.
  *
  * **Gotchas**
  *
- * A missing or empty key fails the layer build with a `ConfigError` naming
- * `OPENAI_API_KEY`, instead of a 401 at the first request.
+ * - A missing or empty key fails the layer build with a `ConfigError` naming
+ *   `OPENAI_API_KEY`, instead of a 401 at the first request; so does a
+ *   dialect variable with another value.
+ * - The dialect variables describe the server at `OPENAI_BASE_URL`, so when
+ *   set they win over `continuation` / `maxTokensField` given in code (which
+ *   then serve as defaults).
  *
  * @since 0.1.0
  */
 export const layerConfig = (
   options: Omit<Options, "apiKey" | "baseURL"> = {}
 ): Layer.Layer<ChatModel.ChatModel | OpenAiClient.OpenAiClient, ChatError.ChatError | Config.ConfigError> =>
-  layerConfigWith(options, layer)
+  layerConfigWith(options, (resolved: Options) =>
+    Layer.unwrap(
+      Effect.map(DialectEnv, (env) =>
+        layer({
+          ...resolved,
+          ...(Option.isSome(env.continuation) ? { continuation: env.continuation.value } : {}),
+          ...(Option.isSome(env.maxTokensField) ? { maxTokensField: env.maxTokensField.value } : {})
+        })
+      )
+    )
+  )
 
 /**
  * `layer` (any adapter's) given `OPENAI_API_KEY` and `OPENAI_BASE_URL` from

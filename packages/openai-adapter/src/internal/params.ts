@@ -7,11 +7,11 @@
 import type { ChatCompletion, ChatError, ChatRequest } from "@steadystream/core"
 import * as Effect from "effect/Effect"
 import type {
-  ChatCompletionCreateParamsBase,
   ChatCompletionMessageParam,
   ChatCompletion as OpenAiCompletion
 } from "openai/resources/chat/completions"
 import * as Chunks from "./chunks.ts"
+import * as Dialect from "./dialect.ts"
 import * as Errors from "./errors.ts"
 
 const toMessage = (message: ChatRequest.ChatMessage): ChatCompletionMessageParam => {
@@ -28,15 +28,18 @@ const toMessage = (message: ChatRequest.ChatMessage): ChatCompletionMessageParam
   }
 }
 
-/** The request parameters, without `stream`. */
-export const toParams = (request: ChatRequest.ChatRequest): ChatCompletionCreateParamsBase => {
-  const params: ChatCompletionCreateParamsBase = {
+/** The request parameters in the server's dialect, without `stream`. */
+export const toParams = (
+  request: ChatRequest.ChatRequest,
+  dialect: Dialect.Dialect = Dialect.openAi
+): Dialect.Params => {
+  const params: Dialect.Params = {
     model: request.model,
     messages: request.messages.map(toMessage)
   }
   if (request.temperature !== undefined) params.temperature = request.temperature
   if (request.topP !== undefined) params.top_p = request.topP
-  if (request.maxTokens !== undefined) params.max_completion_tokens = request.maxTokens
+  if (request.maxTokens !== undefined) params[dialect.maxTokensField] = request.maxTokens
   if (request.stop !== undefined) params.stop = [...request.stop]
   if (request.user !== undefined) params.user = request.user
   if (request.tools !== undefined && request.tools.length > 0) {
@@ -49,7 +52,7 @@ export const toParams = (request: ChatRequest.ChatRequest): ChatCompletionCreate
       }
     }))
   }
-  return params
+  return Dialect.markContinuation(params, dialect.continuation)
 }
 
 /**
