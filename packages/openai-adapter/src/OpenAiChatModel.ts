@@ -104,6 +104,7 @@ const decoder = (context: Errors.Context): EventStream.Decoder => {
               Date.now()
             )
           }
+          if (state.refusal !== "") throw Errors.refused(context, state.refusal)
           if (raw === "content_filter" && state.delivered.length === 0 && !state.toolCalls) {
             throw Errors.fromInBand(
               { message: "The answer was blocked by the content filter", code: "content_filter" },
@@ -122,6 +123,7 @@ const decoder = (context: Errors.Context): EventStream.Decoder => {
         const problem = ChunkShape.problem(chunk)
         if (problem !== undefined) throw Errors.malformed(context, problem)
         Chunks.mapChunk(chunk as ChatCompletionChunk, state, out)
+        if (state.rawReason === "error") throw Errors.finishedWithError(context)
       }
       return false
     }
@@ -139,7 +141,9 @@ const decoder = (context: Errors.Context): EventStream.Decoder => {
  * `[DONE]`. `complete` makes the same call without streaming. Requests are
  * sent as they are, in the server's dialect (`options`): a continuation
  * request (an assistant message last) is marked as the server wants it, and
- * `maxTokens` goes in the server's field.
+ * `maxTokens` goes in the server's field. Reasoning deltas
+ * (`reasoning_content`, `reasoning`) become `reasoning-delta` events, never
+ * text.
  *
  * **Gotchas**
  *
@@ -152,6 +156,12 @@ const decoder = (context: Errors.Context): EventStream.Decoder => {
  *   text; a broken connection mid-body does too.
  * - `finish_reason: "content_filter"` with nothing delivered fails with
  *   `ContentFiltered`; after partial content it is a `content-filter` finish.
+ * - A refusal (`delta.refusal`, `message.refusal`) is never an empty
+ *   success: the call fails with `ContentFiltered` whose `refusal` holds the
+ *   model's words (never retried; the refusal is not text).
+ * - `finish_reason: "error"` fails at once with `ServerError` (retryable),
+ *   even when `[DONE]` follows; with an error object (OpenRouter's shape) the
+ *   object is mapped instead, its numeric `code` read as an HTTP status.
  * - There is no idle timeout here: a stalled stream (keep-alive comments
  *   only) emits nothing until the consumer gives up. Timeouts are
  *   `ResilientChat`'s job.

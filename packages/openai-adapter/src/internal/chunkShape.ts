@@ -36,6 +36,9 @@ const choiceProblem = (choice: unknown): string | undefined => {
   if (isNullish(delta)) return undefined
   if (!isRecord(delta)) return ".delta is not an object"
   if (!isText(delta.content)) return ".delta.content is not a string"
+  if (!isText(delta.refusal)) return ".delta.refusal is not a string"
+  if (!isText(delta.reasoning_content)) return ".delta.reasoning_content is not a string"
+  if (!isText(delta.reasoning)) return ".delta.reasoning is not a string"
   const calls = delta.tool_calls
   if (isNullish(calls)) return undefined
   if (!Array.isArray(calls)) return ".delta.tool_calls is not an array"
@@ -56,7 +59,8 @@ const choiceProblem = (choice: unknown): string | undefined => {
  * `prompt_filter_results` in a first chunk with `choices: []`, and the
  * `include_usage` chunk has none. A choice may lack `delta` (Azure's filter
  * annotations). Optional fields may be absent or `null`. Fields the mapper
- * does not read are not checked.
+ * does not read are not checked: OpenRouter's `provider` and
+ * `reasoning_details`, Azure's `content_filter_results` pass as they are.
  */
 export const problem = (chunk: unknown): string | undefined => {
   if (!isRecord(chunk)) return "the chunk is not an object"

@@ -8,10 +8,22 @@ import type { FinishReason, ModelEvent, StreamEvent, Usage } from "@steadystream
 import type { ChatCompletionChunk } from "openai/resources/chat/completions"
 import type { CompletionUsage } from "openai/resources/completions"
 
+/**
+ * A chunk's `delta` as OpenAI-compatible servers send it: the SDK's fields
+ * plus reasoning (DeepSeek `reasoning_content`; vLLM and OpenRouter
+ * `reasoning`).
+ */
+type Delta = ChatCompletionChunk.Choice.Delta & {
+  readonly reasoning_content?: string | null
+  readonly reasoning?: string | null
+}
+
 /** What a stream has seen so far. Mutated in place by {@link mapChunk}. */
 export interface State {
   /** The text delivered so far. */
   delivered: string
+  /** The model's refusal so far (`delta.refusal`): never text. */
+  refusal: string
   /** Whether any tool-call delta was delivered. */
   toolCalls: boolean
   /** The provider's finish reason, once seen. */
@@ -22,6 +34,7 @@ export interface State {
 /** A fresh state. */
 export const makeState = (): State => ({
   delivered: "",
+  refusal: "",
   toolCalls: false,
   rawReason: undefined,
   usage: undefined
@@ -51,7 +64,16 @@ export const toFinishReason = (raw: string): FinishReason.FinishReason => {
   }
 }
 
-/** Appends the events one chunk carries to `out` and records its finish reason and usage. */
+/**
+ * Appends the events one chunk carries to `out` (reasoning before text) and
+ * records its refusal, finish reason and usage.
+ *
+ * **Gotchas**
+ *
+ * A server that sends the same reasoning under both names (vLLM did, while it
+ * renamed `reasoning_content` to `reasoning`) gets it once:
+ * `reasoning_content` when it is non-empty, else `reasoning`.
+ */
 export const mapChunk = (
   chunk: ChatCompletionChunk,
   state: State,
@@ -59,8 +81,15 @@ export const mapChunk = (
 ): void => {
   const choice = chunk.choices[0]
   if (choice !== undefined) {
-    const delta = choice.delta
+    const delta: Delta | undefined | null = choice.delta
     if (delta !== undefined && delta !== null) {
+      let reasoning = delta.reasoning_content
+      if (typeof reasoning !== "string" || reasoning.length === 0) reasoning = delta.reasoning
+      if (typeof reasoning === "string" && reasoning.length > 0) {
+        out.push({ type: "reasoning-delta", delta: reasoning })
+      }
+      const refusal = delta.refusal
+      if (typeof refusal === "string") state.refusal += refusal
       const content = delta.content
       if (typeof content === "string" && content.length > 0) {
         state.delivered += content

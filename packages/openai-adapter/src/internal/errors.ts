@@ -159,6 +159,11 @@ export const fromStatus = (
  */
 export const fromInBand = (payload: unknown, context: Context): ChatError.ChatError => {
   const f = fields(payload, "The stream reported an error")
+  // OpenRouter's error objects carry an HTTP status as a numeric `code`, also in-band (on HTTP 200).
+  const status = (payload as { readonly code?: unknown } | null)?.code
+  if (typeof status === "number" && Number.isInteger(status) && status >= 400 && status < 600) {
+    return fromStatus(status, f, undefined, context, f.message, Date.now())
+  }
   const base = common(context, f.message)
   const coded = byCode(f, base)
   if (coded !== undefined) return coded
@@ -243,6 +248,16 @@ export const fromUnknown = (
 /** A `MalformedResponse`: what the server sent is not the protocol (`why` says how). */
 export const malformed = (context: Context, why: string): ChatError.MalformedResponse =>
   new ChatError.MalformedResponse(common(context, `Malformed response: ${why}`))
+
+/**
+ * The server ended the answer with `finish_reason: "error"` and no error
+ * object (OpenRouter, some vLLM versions): the generation failed on its side.
+ * A `ServerError`, so retryable; never a finish.
+ */
+export const finishedWithError = (context: Context): ChatError.ServerError =>
+  new ChatError.ServerError(
+    common(context, 'The provider ended the answer with finish_reason "error" (the generation failed)')
+  )
 
 /** A `ConnectionFailed` with a message of our own. */
 export const connectionFailed = (context: Context, message: string): ChatError.ConnectionFailed =>

@@ -56,14 +56,20 @@ export const toParams = (
 }
 
 /**
- * A non-streaming answer → `ChatCompletion`; `content_filter` with no
- * content fails with `ContentFiltered`, a missing choice with
- * `MalformedResponse`.
+ * A non-streaming answer → `ChatCompletion`. Fails with `ContentFiltered` for
+ * `content_filter` with no content and for a refusal (`message.refusal`, kept
+ * in `refusal`); with the mapped error for an `error` object in the body
+ * (OpenRouter reports a failed generation that way on HTTP 200) and
+ * `ServerError` for `finish_reason: "error"`; with `MalformedResponse` for a
+ * missing choice. Reasoning (`reasoning_content`, `reasoning`) is not text:
+ * it is dropped.
  */
 export const fromCompletion = (
   data: OpenAiCompletion,
   context: Errors.Context
 ): Effect.Effect<ChatCompletion.ChatCompletion, ChatError.ChatError> => {
+  const error = (data as { readonly error?: unknown }).error
+  if (error !== undefined && error !== null) return Effect.fail(Errors.fromInBand(error, context))
   const choice = data.choices?.[0]
   if (choice === undefined) {
     return Effect.fail(
@@ -77,6 +83,9 @@ export const fromCompletion = (
       : []
   )
   const raw: string | null = choice.finish_reason ?? null
+  if (raw === "error") return Effect.fail(Errors.finishedWithError(context))
+  const refusal = choice.message?.refusal
+  if (typeof refusal === "string" && refusal.length > 0) return Effect.fail(Errors.refused(context, refusal))
   if (raw === "content_filter" && text.length === 0 && toolCalls.length === 0) {
     return Effect.fail(
       Errors.fromInBand(

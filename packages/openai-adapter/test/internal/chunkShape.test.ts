@@ -34,7 +34,15 @@ describe("chunkShape", () => {
       chunk([], { prompt_filter_results: [{ prompt_index: 0, content_filter_results: {} }] }),
       // Azure's content-filter annotation: a choice without a delta.
       chunk([{ index: 0, finish_reason: null, content_filter_results: { hate: { filtered: false } } }]),
-      chunk([{ index: 0, delta: null, finish_reason: null }])
+      chunk([{ index: 0, delta: null, finish_reason: null }]),
+      // Reasoning (DeepSeek, vLLM, OpenRouter), refusals, OpenRouter's error chunk and extra fields.
+      chunk([{ index: 0, delta: { reasoning_content: "Hm", reasoning: null, content: null } }]),
+      chunk([{ index: 0, delta: { reasoning: "Hm", reasoning_details: [{ type: "reasoning.text" }] } }]),
+      chunk([{ index: 0, delta: { refusal: "I can't help with that." } }]),
+      chunk([{ index: 0, delta: { content: "" }, finish_reason: "error", native_finish_reason: "error" }], {
+        provider: "Fake",
+        error: { code: 502, message: "Provider disconnected" }
+      })
     ]
     for (const value of valid) assert.isUndefined(ChunkShape.problem(value), JSON.stringify(value))
   })
@@ -76,6 +84,12 @@ describe("chunkShape", () => {
         chunk([{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: {} } }] } }]),
         "choices[0].delta.tool_calls[0].function.arguments is not a string"
       ],
+      [chunk([{ index: 0, delta: { refusal: 1 } }]), "choices[0].delta.refusal is not a string"],
+      [
+        chunk([{ index: 0, delta: { reasoning_content: {} } }]),
+        "choices[0].delta.reasoning_content is not a string"
+      ],
+      [chunk([{ index: 0, delta: { reasoning: ["a"] } }]), "choices[0].delta.reasoning is not a string"],
       [chunk([], { usage: 5 }), "usage is not an object"]
     ]
     for (const [value, why] of invalid)

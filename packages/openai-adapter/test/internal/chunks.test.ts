@@ -68,6 +68,38 @@ describe("Chunks", () => {
     })
   })
 
+  it("maps reasoning (either name, once) to reasoning-delta events, never into the text", () => {
+    const state = Chunks.makeState()
+    const out: Array<ModelEvent.ModelEvent> = []
+    const wire = (delta: object) => chunk(delta as ChatCompletionChunk.Choice.Delta)
+    Chunks.mapChunk(wire({ reasoning_content: "Let me ", content: null }), state, out)
+    Chunks.mapChunk(wire({ reasoning: "think." }), state, out)
+    // vLLM sent both names with the same text while renaming the field: read once.
+    Chunks.mapChunk(wire({ reasoning_content: " Ok.", reasoning: " Ok." }), state, out)
+    Chunks.mapChunk(wire({ reasoning_content: "", reasoning: "" }), state, out)
+    Chunks.mapChunk(wire({ reasoning_content: "", content: "The" }), state, out)
+    assert.deepStrictEqual(out, [
+      { type: "reasoning-delta", delta: "Let me " },
+      { type: "reasoning-delta", delta: "think." },
+      { type: "reasoning-delta", delta: " Ok." },
+      { type: "text-delta", delta: "The" }
+    ])
+    assert.strictEqual(state.delivered, "The")
+  })
+
+  it("collects a refusal apart from the text, emitting nothing for it", () => {
+    const state = Chunks.makeState()
+    const out: Array<ModelEvent.ModelEvent> = []
+    Chunks.mapChunk(chunk({ role: "assistant", content: null, refusal: "" }), state, out)
+    Chunks.mapChunk(chunk({ refusal: "I can't " }), state, out)
+    Chunks.mapChunk(chunk({ refusal: "help with that.", content: null }), state, out)
+    Chunks.mapChunk(chunk({ refusal: null }, "stop"), state, out)
+    assert.deepStrictEqual(out, [])
+    assert.strictEqual(state.refusal, "I can't help with that.")
+    assert.strictEqual(state.delivered, "")
+    assert.strictEqual(state.rawReason, "stop")
+  })
+
   it("maps every raw finish reason into the closed set", () => {
     assert.deepStrictEqual(
       ["stop", "length", "content_filter", "tool_calls", "function_call", "something_new"].map(
