@@ -318,7 +318,18 @@ describe("FakeOpenAiServer", () => {
       "stall",
       "truncated",
       "slow",
-      "unicode"
+      "unicode",
+      "rejected",
+      "cut-word",
+      "preamble",
+      "repeat-sentence",
+      "anchor",
+      "reasoning",
+      "refusal",
+      "finish-error",
+      "openrouter",
+      "azure",
+      "native"
     ])
     assert.deepStrictEqual(Object.keys(FakeScenario.descriptions), [...FakeScenario.names])
     assert.include(FakeScenario.menu, `flaky = ${FakeScenario.descriptions.flaky}; rate-limited = `)

@@ -8,11 +8,14 @@
  * @since 0.1.0
  */
 import { ChatRequest } from "@steadystream/core"
+import * as Continue from "./Continue.ts"
 import type * as Step from "./Step.ts"
+import * as Texts from "./Texts.ts"
 
 /** One content chunk's `delta`. */
 export type Delta =
   | { readonly content: string }
+  | { readonly refusal: string }
   | {
       readonly tool_calls: ReadonlyArray<{
         readonly index: number
@@ -22,11 +25,23 @@ export type Delta =
       }>
     }
 
+/** A planned reasoning phase: its pieces go out under `field` before the content. */
+export interface ReasoningPlan {
+  readonly field: "reasoning_content" | "reasoning"
+  readonly pieces: ReadonlyArray<string>
+  readonly text: string
+}
+
 /** The planned answer. */
 export interface Plan {
   readonly deltas: ReadonlyArray<Delta>
-  /** The whole text these deltas carry (including any scripted overlap). */
+  /** The whole text these deltas carry (including any scripted overlap); empty for a refusal. */
   readonly text: string
+  readonly reasoning: ReasoningPlan | undefined
+  /** The refusal the deltas carry instead of text. */
+  readonly refusal: string | undefined
+  /** The request cannot be answered (vLLM's contradictory continuation flags): a 400 with this body. */
+  readonly invalid: Step.ErrorBody | undefined
   readonly finishReason: "stop" | "length" | "content_filter" | "tool_calls"
   readonly toolCalls: ReadonlyArray<Step.ToolCall>
   readonly usage: {
@@ -114,15 +129,45 @@ const argumentPieces = (args: string): Array<string> => {
 
 const countWords = (text: string): number => text.match(/\S+/g)?.length ?? 0
 
+const defaultContinuation: Step.Continuation = { _tag: "Continue" }
+
+/** The text answering `messages`: the scripted text, or the step's answer to a continuation request. */
+const answerText = (
+  body: unknown,
+  messages: ReadonlyArray<Message>,
+  step: Step.Answer,
+  full: string
+): { readonly text: string; readonly continuedFrom?: string; readonly invalid?: Step.ErrorBody } => {
+  const prefix = continuationPrefix(messages)
+  if (prefix === undefined || prefix.length === 0 || !full.startsWith(prefix)) return { text: full }
+  const instructions = messages.filter((message) => message.role !== "assistant").map((m) => m.content)
+  const answer = Continue.answer(
+    step.continuation ?? defaultContinuation,
+    { prefix, instructions, body },
+    { full, rest: full.slice(prefix.length), overlap: overlapOf(prefix, step.overlap) }
+  )
+  return answer._tag === "Invalid"
+    ? { text: "", invalid: answer.error }
+    : { text: answer.text, continuedFrom: prefix }
+}
+
+const reasoningPlan = (reasoning: Step.Reasoning | undefined): ReasoningPlan | undefined => {
+  if (reasoning === undefined) return undefined
+  const text = reasoning.text ?? Texts.reasoningText
+  return { field: reasoning.field ?? "reasoning_content", pieces: chunkText(text), text }
+}
+
 /** Plans the answer to a request body for an `Answer` step. */
 export const plan = (body: unknown, step: Step.Answer, defaultText: string): Plan => {
   const wire = (body as { messages?: unknown } | undefined)?.messages
   const messages = Array.isArray(wire) ? wire.map(toMessage) : []
-  const full = step.text ?? defaultText
-  const prefix = continuationPrefix(messages)
-  const continues = prefix !== undefined && prefix.length > 0 && full.startsWith(prefix)
-  const text = continues ? overlapOf(prefix, step.overlap) + full.slice(prefix.length) : full
-  const deltas: Array<Delta> = chunkText(text, step.chunkChars).map((content) => ({ content }))
+  const answered = answerText(body, messages, step, step.text ?? defaultText)
+  const refusal = step.refusal
+  const text = refusal === undefined ? answered.text : ""
+  const deltas: Array<Delta> =
+    refusal === undefined
+      ? chunkText(text, step.chunkChars).map((content) => ({ content }))
+      : chunkText(refusal).map((piece) => ({ refusal: piece }))
   const toolCalls = step.toolCalls ?? []
   toolCalls.forEach((call, index) => {
     deltas.push({
@@ -136,9 +181,12 @@ export const plan = (body: unknown, step: Step.Answer, defaultText: string): Pla
   return {
     deltas,
     text,
+    reasoning: reasoningPlan(step.reasoning),
+    refusal,
+    invalid: answered.invalid,
     finishReason: step.finishReason ?? (toolCalls.length > 0 && text.length === 0 ? "tool_calls" : "stop"),
     toolCalls,
     usage: { prompt_tokens: prompt, completion_tokens: deltas.length, total_tokens: prompt + deltas.length },
-    continuedFrom: continues ? prefix : undefined
+    continuedFrom: answered.continuedFrom
   }
 }

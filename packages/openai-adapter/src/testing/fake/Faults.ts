@@ -80,3 +80,23 @@ export const malformedAfter = (
     fault: data === undefined ? { _tag: "Malformed", afterChunks } : { _tag: "Malformed", afterChunks, data }
   })
 }
+
+/**
+ * An answer whose generation fails on the server's side after `afterChunks`
+ * content chunks: a chunk with `finish_reason: "error"` (and OpenRouter's
+ * top-level `error` object when `error` is given), then `data: [DONE]`. A
+ * non-streamed answer is a 200 whose choice has `finish_reason: "error"`.
+ *
+ * @since 0.2.0
+ */
+export const finishErrorAfter = (
+  afterChunks: number,
+  options: AnswerOptions & { readonly error?: Step.InBandError } = {}
+): Step.Answer => {
+  const { error, ...rest } = options
+  return Step.answer({
+    ...rest,
+    fault:
+      error === undefined ? { _tag: "FinishError", afterChunks } : { _tag: "FinishError", afterChunks, error }
+  })
+}

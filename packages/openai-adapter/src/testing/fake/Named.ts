@@ -4,8 +4,10 @@
  *
  * @since 0.1.0
  */
+import * as Continuations from "./Continuations.ts"
 import * as ErrorBodies from "./ErrorBodies.ts"
 import * as Faults from "./Faults.ts"
+import * as Replies from "./Replies.ts"
 import * as Step from "./Step.ts"
 import * as Texts from "./Texts.ts"
 
@@ -57,6 +59,73 @@ const registry = {
       text: Texts.unicodeText,
       fallback: Step.answer({ splitUtf8: true, chunkChars: 3 })
     }
+  },
+  rejected: {
+    description:
+      "a reset mid-answer, then a continuation that starts over in other words (rejected, none of it shown), then a verified one",
+    scenario: { steps: [Faults.resetAfter(8), Continuations.restartsInOtherWords()] }
+  },
+  "cut-word": {
+    description:
+      'a reset inside a word ("…about sev"), then a continuation that repeats the cut word from its start ("seventy…")',
+    scenario: {
+      steps: [Faults.resetAfter(8, { chunkChars: 3 }), Continuations.repeatsCutWord({ chunkChars: 3 })]
+    }
+  },
+  preamble: {
+    description:
+      'a reset mid-answer, then a continuation that opens with "Sure! Continuing from where I left off: "',
+    scenario: { steps: [Faults.resetAfter(6), Continuations.opensWithPreamble()] }
+  },
+  "repeat-sentence": {
+    description: "a reset mid-sentence, then a continuation that repeats that sentence from its start",
+    scenario: { steps: [Faults.resetAfter(18), Continuations.repeatsLastSentence()] }
+  },
+  anchor: {
+    description:
+      "a reset mid-answer, then a continuation that first echoes the anchor the instruction quotes",
+    scenario: { steps: [Faults.resetAfter(10), Continuations.echoesAnchor()] }
+  },
+  reasoning: {
+    description:
+      "a reasoning model: each answer streams 2 s of reasoning (a piece per 80 ms) before its text",
+    scenario: { steps: [], fallback: Replies.reasoningFirst({ delay: "80 millis" }) }
+  },
+  refusal: {
+    description: "the model refuses (delta.refusal): ContentFiltered with its words, never retried",
+    scenario: { steps: [], fallback: Replies.refuses() }
+  },
+  "finish-error": {
+    description:
+      'an answer that ends with finish_reason "error" (no error object) after 6 chunks, then success',
+    scenario: { steps: [Faults.finishErrorAfter(6)] }
+  },
+  openrouter: {
+    description:
+      'OpenRouter\'s shapes: processing comments, reasoning, then finish_reason "error" with an error object after 6 chunks, then success',
+    scenario: {
+      steps: [
+        Faults.finishErrorAfter(6, {
+          shape: "openrouter",
+          reasoning: { field: "reasoning", text: "Thinking about the sea." },
+          error: { code: 502, message: "Provider returned error" }
+        })
+      ],
+      fallback: Replies.reasoningFirst(
+        { field: "reasoning", text: "Thinking about the sea." },
+        { shape: "openrouter" }
+      )
+    }
+  },
+  azure: {
+    description:
+      "Azure's shapes: a prompt-filter first chunk, filter results and annotations; a reset mid-answer, then success",
+    scenario: { steps: [Faults.resetAfter(6, { shape: "azure" })], fallback: Step.answer({ shape: "azure" }) }
+  },
+  native: {
+    description:
+      "a vLLM-like server: a reset mid-answer; its continuation is exact with continue_final_message, otherwise it starts over (rejected), then a verified one",
+    scenario: { steps: [Faults.resetAfter(6), Continuations.continuesNatively("continue_final_message")] }
   }
 } satisfies Record<string, Entry>
 

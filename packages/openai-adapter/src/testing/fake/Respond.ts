@@ -11,7 +11,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as AnswerPlan from "./AnswerPlan.ts"
 import * as ErrorBodies from "./ErrorBodies.ts"
-import type * as Step from "./Step.ts"
+import * as Step from "./Step.ts"
 import * as Streamed from "./Streamed.ts"
 import * as Transport from "./Transport.ts"
 import * as Wire from "./Wire.ts"
@@ -92,13 +92,15 @@ export const play = (
 ): Effect.Effect<void> =>
   playWith(req, res, step, call.sentKey, hooks, (step) => {
     const plan = AnswerPlan.plan(call.body, step, call.text)
+    if (plan.invalid !== undefined) return respondError(res, Step.httpError(400, plan.invalid), call.sentKey)
     if (plan.continuedFrom !== undefined) hooks.continued(plan.continuedFrom)
     const options = call.body.stream_options as { readonly include_usage?: unknown } | undefined
     const base: Wire.ChunkBase = {
       id: `chatcmpl-fake-${call.index + 1}`,
       created: Math.floor(Date.now() / 1000),
       model: call.model,
-      includeUsage: options?.include_usage === true
+      includeUsage: options?.include_usage === true,
+      shape: step.shape ?? "openai"
     }
     return call.body.stream === true
       ? Streamed.answer(res, base, plan, step, call.keepAlive, hooks)
@@ -157,5 +159,7 @@ const completeAnswer = Effect.fnUntraced(function* (
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(data) })
       return yield* Transport.end(res, data)
     }
+    case "FinishError":
+      return yield* Transport.sendJson(res, 200, Wire.completion(base, plan, { error: fault.error }))
   }
 })

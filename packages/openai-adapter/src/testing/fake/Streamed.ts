@@ -12,13 +12,15 @@ import * as Effect from "effect/Effect"
 import type * as AnswerPlan from "./AnswerPlan.ts"
 import * as ErrorBodies from "./ErrorBodies.ts"
 import type * as Respond from "./Respond.ts"
+import * as Shapes from "./Shapes.ts"
 import type * as Step from "./Step.ts"
 import * as Transport from "./Transport.ts"
 import * as Wire from "./Wire.ts"
 
 /**
- * A streamed answer: role chunk, content chunks (or the step's fault),
- * finish, usage, `[DONE]`.
+ * A streamed answer: the shape's leading frames, role chunk, reasoning
+ * chunks, content chunks (or the step's fault), finish, the shape's trailing
+ * frames, usage, `[DONE]`.
  *
  * @since 0.1.0
  */
@@ -33,7 +35,16 @@ export const answer = Effect.fnUntraced(function* (
   Transport.startEvents(res)
   const split = step.splitUtf8 === true
   const fault = step.fault
+  for (const frame of Shapes.leading(base.shape)) yield* Transport.write(res, frame)
   yield* Transport.write(res, Wire.frame(Wire.chunk(base, { role: "assistant", content: "" }, null)))
+  const reasoning = plan.reasoning
+  if (reasoning !== undefined) {
+    const delay = step.reasoning?.delay ?? step.delay
+    for (const piece of reasoning.pieces) {
+      if (delay !== undefined) yield* Transport.sleep(delay)
+      yield* Transport.write(res, Wire.frame(Wire.chunk(base, { [reasoning.field]: piece }, null)))
+    }
+  }
   for (let i = 0; i <= plan.deltas.length; i++) {
     if (fault !== undefined && fault.afterChunks === i) {
       switch (fault._tag) {
@@ -60,6 +71,10 @@ export const answer = Effect.fnUntraced(function* (
             fault.data === undefined ? Wire.malformedFrame(base) : `data: ${fault.data}\n\n`
           )
           return yield* Transport.end(res)
+        case "FinishError":
+          yield* Transport.write(res, Wire.frame(Wire.errorFinishChunk(base, fault.error)))
+          yield* Transport.write(res, "data: [DONE]\n\n")
+          return yield* Transport.end(res)
       }
     }
     const delta = plan.deltas[i]
@@ -68,6 +83,7 @@ export const answer = Effect.fnUntraced(function* (
     yield* Transport.writeFrame(res, Wire.frame(Wire.chunk(base, delta, null)), split)
   }
   yield* Transport.write(res, Wire.frame(Wire.chunk(base, {}, plan.finishReason)))
+  for (const frame of Shapes.trailing(base.shape, plan.text.length)) yield* Transport.write(res, frame)
   if (base.includeUsage) yield* Transport.write(res, Wire.frame(Wire.usageChunk(base, plan.usage)))
   if (step.omitDone !== true) yield* Transport.write(res, "data: [DONE]\n\n")
   yield* Transport.end(res)

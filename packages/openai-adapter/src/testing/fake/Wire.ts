@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import type * as AnswerPlan from "./AnswerPlan.ts"
+import * as Shapes from "./Shapes.ts"
 import type * as Step from "./Step.ts"
 
 /** `data: <json>\n\n`. */
@@ -19,22 +20,41 @@ export interface ChunkBase {
   readonly created: number
   readonly model: string
   readonly includeUsage: boolean
+  /** Whose chunk shapes to send. */
+  readonly shape: Step.Shape
 }
 
+/** A chunk's `delta`: content, refusal or tool calls, the role chunk's, reasoning, or empty. */
+export type ChunkDelta =
+  | AnswerPlan.Delta
+  | { readonly role: "assistant"; readonly content: string }
+  | { readonly [field in AnswerPlan.ReasoningPlan["field"]]?: string }
+  | Record<string, never>
+
 /** A `chat.completion.chunk` with one choice. */
-export const chunk = (
-  base: ChunkBase,
-  delta: AnswerPlan.Delta | { readonly role: "assistant"; readonly content: string } | Record<string, never>,
-  finishReason: string | null
-): unknown => ({
-  id: base.id,
-  object: "chat.completion.chunk",
-  created: base.created,
-  model: base.model,
-  system_fingerprint: "fp_fake",
-  choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-  ...(base.includeUsage ? { usage: null } : {})
-})
+export const chunk = (base: ChunkBase, delta: ChunkDelta, finishReason: string | null): unknown => {
+  const extras = Shapes.extras(base.shape, finishReason)
+  return {
+    id: base.id,
+    object: "chat.completion.chunk",
+    created: base.created,
+    model: base.model,
+    system_fingerprint: "fp_fake",
+    ...extras.chunk,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason, ...extras.choice }],
+    ...(base.includeUsage ? { usage: null } : {})
+  }
+}
+
+/**
+ * The chunk of a generation that failed on the server's side:
+ * `finish_reason: "error"` with an empty content delta and, when given, a
+ * top-level `error` object (OpenRouter's shape).
+ */
+export const errorFinishChunk = (base: ChunkBase, error: Step.InBandError | undefined): unknown => {
+  const failed = chunk(base, { content: "" }, "error") as object
+  return error === undefined ? failed : { ...failed, error }
+}
 
 /** The trailing usage chunk (`stream_options.include_usage`). */
 export const usageChunk = (base: ChunkBase, usage: AnswerPlan.Plan["usage"]): unknown => ({
@@ -47,8 +67,16 @@ export const usageChunk = (base: ChunkBase, usage: AnswerPlan.Plan["usage"]): un
   usage
 })
 
-/** A whole non-streaming `chat.completion`. */
-export const completion = (base: ChunkBase, plan: AnswerPlan.Plan): unknown => ({
+/**
+ * A whole non-streaming `chat.completion` (with `failed`: cut short, with
+ * `finish_reason: "error"` and the error object if any).
+ */
+export const completion = (
+  base: ChunkBase,
+  plan: AnswerPlan.Plan,
+  failed?: { readonly error: Step.InBandError | undefined }
+): unknown => ({
+  ...(failed?.error === undefined ? {} : { error: failed.error }),
   id: base.id,
   object: "chat.completion",
   created: base.created,
@@ -59,8 +87,14 @@ export const completion = (base: ChunkBase, plan: AnswerPlan.Plan): unknown => (
       index: 0,
       message: {
         role: "assistant",
-        content: plan.text.length === 0 && plan.toolCalls.length > 0 ? null : plan.text,
-        refusal: null,
+        content:
+          plan.refusal !== undefined || (plan.text.length === 0 && plan.toolCalls.length > 0)
+            ? null
+            : failed === undefined
+              ? plan.text
+              : "",
+        refusal: plan.refusal ?? null,
+        ...(plan.reasoning === undefined ? {} : { [plan.reasoning.field]: plan.reasoning.text }),
         ...(plan.toolCalls.length > 0
           ? {
               tool_calls: plan.toolCalls.map((call) => ({
@@ -72,7 +106,7 @@ export const completion = (base: ChunkBase, plan: AnswerPlan.Plan): unknown => (
           : {})
       },
       logprobs: null,
-      finish_reason: plan.finishReason
+      finish_reason: failed === undefined ? plan.finishReason : "error"
     }
   ],
   usage: plan.usage

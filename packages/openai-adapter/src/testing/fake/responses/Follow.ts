@@ -60,6 +60,16 @@ const breakWith = (
       }
       return Effect.andThen(Transport.write(res, Events.frame(event, 0)), Transport.end(res))
     }
+    case "FinishError": {
+      // The Responses API has no finish_reason: a generation that fails says so in an error event.
+      const event = {
+        type: "error",
+        code: String(fault.error?.code ?? "server_error"),
+        message: fault.error?.message ?? ErrorBodies.serverErrorBody.message,
+        param: null
+      }
+      return Effect.andThen(Transport.write(res, Events.frame(event, 0)), Transport.end(res))
+    }
     case "Malformed": {
       const data = fault.data ?? '{"type":"response.output_text.delta","delta":"oops'
       return Effect.andThen(
