@@ -23,7 +23,7 @@ const assertOneClearErrorLine = (run: Finished, pattern: RegExp) => {
   assert.notMatch(run.stderr, /^\s+at /m, "no stack trace")
 }
 
-const failing: ReadonlySet<FakeScenario.Name> = new Set(["outage", "quota"])
+const failing: ReadonlySet<FakeScenario.Name> = new Set(["outage", "quota", "refusal"])
 
 describe.concurrent("demo CLI", () => {
   for (const name of FakeScenario.names.filter((name) => !failing.has(name))) {
@@ -78,6 +78,27 @@ describe.concurrent("demo CLI", () => {
       assertOneClearErrorLine(run, /^error: quota exceeded: .*\(QuotaExceeded\)$/)
       assert.strictEqual(run.stdout, "")
       assert.notInclude(run.stderr, "↻", "insufficient_quota is never retried")
+    })
+  )
+
+  it.live("scenario refusal: fails at once, saying the model refused and in which words", () =>
+    Effect.gen(function* () {
+      const run = yield* runDemo(["--scenario", "refusal", ...fast])
+      assertOneClearErrorLine(
+        run,
+        /^error: content filtered: The model refused: I'm sorry, but I can't help with that request\. \(ContentFiltered\)$/
+      )
+      assert.strictEqual(run.stdout, "")
+      assert.notInclude(run.stderr, "↻", "a refusal is never retried")
+    })
+  )
+
+  it.live("scenario rejected: the restarted continuation is rejected on stderr, never shown on stdout", () =>
+    Effect.gen(function* () {
+      const run = yield* runDemo(["--scenario", "rejected", ...fast])
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.strictEqual(run.stdout, FakeScenario.defaultText)
+      assert.match(run.stderr, /↻ continuation rejected \(restarted\) after \d+ chars, continuing in/)
     })
   )
 
