@@ -3,6 +3,7 @@
  * call it hits, as server scripts with the outcome the design documents.
  */
 import { type ChatError, FallbackStep, type ResiliencePolicy } from "@steadystream/core"
+import type { OpenAiChatModel } from "@steadystream/openai-adapter"
 import { FakeScenario } from "@steadystream/openai-adapter/testing"
 import { fastPolicy } from "./support.ts"
 
@@ -30,6 +31,8 @@ export interface Cell {
   readonly fallback?: FakeScenario.Step
   readonly text: string
   readonly policy: ResiliencePolicy.ResiliencePolicy
+  /** How the adapter speaks to the server (default: OpenAI's dialect). */
+  readonly dialect: OpenAiChatModel.DialectOptions
   readonly expect: Expect
   /** Whether a `fallback` event to this step name must appear. */
   readonly fallbackStep: string | undefined
@@ -66,7 +69,9 @@ const requestFaults: ReadonlyArray<RequestFault> = [
   },
   { kind: "500 server error", step: FakeScenario.serverError(), expect: exact },
   { kind: "503 overloaded", step: FakeScenario.overloaded(), expect: exact },
-  { kind: "reset before headers", step: FakeScenario.resetBeforeHeaders, expect: exact }
+  { kind: "reset before headers", step: FakeScenario.resetBeforeHeaders, expect: exact },
+  // The model refuses (delta.refusal): never retried, never an empty success.
+  { kind: "refusal", step: FakeScenario.refuses(), expect: fails("ContentFiltered") }
 ]
 
 /** A fault inside a streamed body, after `n` content chunks. */
@@ -77,6 +82,7 @@ interface BodyFault {
   readonly text?: string
   /** What answers the recovery request (default: a plain answer). */
   readonly recovery?: FakeScenario.Answer
+  readonly dialect?: OpenAiChatModel.DialectOptions
 }
 
 const inBandQuota: FakeScenario.ErrorBody = {
@@ -131,6 +137,96 @@ const bodyFaults: ReadonlyArray<BodyFault> = [
     at: (n) => FakeScenario.resetAfter(n),
     recovery: FakeScenario.answer({ overlap: { words: 2 } }),
     expect: exact
+  },
+  // Continuations that misbehave as real models do: verified, trimmed or rejected, never shown twice.
+  {
+    kind: "reset + restart in other words",
+    at: (n) => FakeScenario.resetAfter(n),
+    recovery: FakeScenario.restartsInOtherWords(),
+    expect: exact
+  },
+  {
+    kind: "reset + replay from the start",
+    at: (n) => FakeScenario.resetAfter(n),
+    recovery: FakeScenario.replaysFromStart(),
+    expect: exact
+  },
+  {
+    // 5 chunks of 5 characters end inside "seventy": "…about seve".
+    kind: "reset mid-word + cut word repeated",
+    at: (n) => FakeScenario.resetAfter(n, { chunkChars: 5 }),
+    recovery: FakeScenario.repeatsCutWord({ chunkChars: 5 }),
+    expect: exact
+  },
+  {
+    kind: "reset + last sentence repeated",
+    at: (n) => FakeScenario.resetAfter(n),
+    recovery: FakeScenario.repeatsLastSentence(),
+    expect: exact
+  },
+  {
+    kind: "reset + anchor echoed",
+    at: (n) => FakeScenario.resetAfter(n),
+    recovery: FakeScenario.echoesAnchor(),
+    expect: exact
+  },
+  {
+    kind: "reset + preamble",
+    at: (n) => FakeScenario.resetAfter(n),
+    recovery: FakeScenario.opensWithPreamble(),
+    expect: exact
+  },
+  {
+    kind: "reset + preamble + anchor",
+    at: (n) => FakeScenario.resetAfter(n),
+    recovery: FakeScenario.echoesAnchor({ preamble: "Certainly, picking up where I left off: " }),
+    expect: exact
+  },
+  {
+    kind: "reset + native continuation (vLLM)",
+    at: (n) => FakeScenario.resetAfter(n),
+    recovery: FakeScenario.continuesNatively("continue_final_message"),
+    dialect: { continuation: "continue-final-message" },
+    expect: exact
+  },
+  {
+    kind: "reset + native continuation (prefix)",
+    at: (n) => FakeScenario.resetAfter(n),
+    recovery: FakeScenario.continuesNatively("prefix"),
+    dialect: { continuation: "prefix" },
+    expect: exact
+  },
+  {
+    // The server continues natively but the client asks by instruction: the model starts over.
+    kind: "reset + native server asked by instruction",
+    at: (n) => FakeScenario.resetAfter(n),
+    recovery: FakeScenario.continuesNatively("prefix"),
+    expect: exact
+  },
+  // The wire as other servers speak it.
+  { kind: 'finish_reason "error"', at: (n) => FakeScenario.finishErrorAfter(n), expect: exact },
+  {
+    kind: 'OpenRouter finish_reason "error" + error object',
+    at: (n) =>
+      FakeScenario.finishErrorAfter(n, {
+        shape: "openrouter",
+        error: { code: 502, message: "Provider returned error" }
+      }),
+    recovery: FakeScenario.answer({ shape: "openrouter" }),
+    expect: exact
+  },
+  {
+    kind: "Azure shapes + reset",
+    at: (n) => FakeScenario.resetAfter(n, { shape: "azure" }),
+    recovery: FakeScenario.answer({ shape: "azure" }),
+    expect: exact
+  },
+  {
+    // About 375 ms of reasoning per answer, longer than the 250 ms first-token and idle deadlines.
+    kind: "reasoning longer than the deadlines + reset",
+    at: (n) => FakeScenario.resetAfter(n, { reasoning: { delay: "15 millis" } }),
+    recovery: FakeScenario.reasoningFirst({ delay: "15 millis" }),
+    expect: exact
   }
 ]
 
@@ -139,7 +235,11 @@ const cell = (
   phase: Phase,
   steps: ReadonlyArray<FakeScenario.Step>,
   expect: Expect,
-  options: { readonly text?: string; readonly fallback?: FakeScenario.Step } = {}
+  options: {
+    readonly text?: string
+    readonly fallback?: FakeScenario.Step
+    readonly dialect?: OpenAiChatModel.DialectOptions
+  } = {}
 ): Cell => ({
   kind,
   phase,
@@ -147,6 +247,7 @@ const cell = (
   text: options.text ?? text,
   ...(options.fallback === undefined ? {} : { fallback: options.fallback }),
   policy: phase === "fallback" ? fallbackPolicy : fastPolicy,
+  dialect: options.dialect ?? {},
   expect,
   fallbackStep: phase === "fallback" ? "model:gpt-fake-b" : undefined
 })
@@ -169,7 +270,10 @@ export const matrix: ReadonlyArray<{
   })),
   ...bodyFaults.map((fault) => {
     const recovery = fault.recovery ?? FakeScenario.answer()
-    const options = fault.text === undefined ? {} : { text: fault.text }
+    const options = {
+      ...(fault.text === undefined ? {} : { text: fault.text }),
+      ...(fault.dialect === undefined ? {} : { dialect: fault.dialect })
+    }
     return {
       kind: fault.kind,
       cells: [
@@ -212,6 +316,29 @@ export const matrix: ReadonlyArray<{
       cell("reset on every call", "fallback", [primaryGone], fails("StreamTruncated"), {
         fallback: FakeScenario.resetAfter(3)
       })
+    ]
+  },
+  {
+    // Every continuation starts the answer over: each is rejected, none of it shown, until the budget
+    // is spent. The consumer keeps the verified text delivered before the break.
+    kind: "restart on every continuation",
+    cells: [
+      undefined,
+      undefined,
+      cell(
+        "restart on every continuation",
+        "mid-stream",
+        [FakeScenario.resetAfter(5)],
+        fails("ContinuationRejected"),
+        { fallback: FakeScenario.restartsInOtherWords() }
+      ),
+      cell(
+        "restart on every continuation",
+        "fallback",
+        [primaryGone, FakeScenario.resetAfter(5)],
+        fails("ContinuationRejected"),
+        { fallback: FakeScenario.restartsInOtherWords() }
+      )
     ]
   }
 ]

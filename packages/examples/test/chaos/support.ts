@@ -36,14 +36,15 @@ export const fastPolicy: ResiliencePolicy.ResiliencePolicy = {
   circuitBreaker: false
 }
 
-/** `ResilientChat` over the real `OpenAiChatModel`, pointed at `baseURL`. */
+/** `ResilientChat` over the real `OpenAiChatModel` (in the server's `dialect`), pointed at `baseURL`. */
 export const chatLayer = (
   baseURL: string,
   policy: ResiliencePolicy.ResiliencePolicy = fastPolicy,
-  key: string = apiKey
+  key: string = apiKey,
+  dialect: OpenAiChatModel.DialectOptions = {}
 ) =>
   ResilientChat.layer(policy).pipe(
-    Layer.provide(OpenAiChatModel.layer({ apiKey: Redacted.make(key), baseURL }))
+    Layer.provide(OpenAiChatModel.layer({ apiKey: Redacted.make(key), baseURL, ...dialect }))
   )
 
 /** What a consumer saw. `defect` is set when the stream died or was interrupted instead of failing typed. */
