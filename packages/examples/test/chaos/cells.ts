@@ -97,6 +97,19 @@ const inBandRateLimit: FakeScenario.ErrorBody = {
   code: "rate_limit_exceeded"
 }
 
+/** A reset after `n` chunks, then a continuation answered by `recovery` (in the server's `dialect`). */
+const afterReset = (
+  kind: string,
+  recovery: FakeScenario.Answer,
+  dialect?: OpenAiChatModel.DialectOptions
+): BodyFault => ({
+  kind,
+  at: (n) => FakeScenario.resetAfter(n),
+  recovery,
+  expect: exact,
+  ...(dialect === undefined ? {} : { dialect })
+})
+
 const bodyFaults: ReadonlyArray<BodyFault> = [
   { kind: "reset (RST)", at: (n) => FakeScenario.resetAfter(n), expect: exact },
   { kind: "close without [DONE]", at: (n) => FakeScenario.closeAfter(n), expect: exact },
@@ -139,70 +152,28 @@ const bodyFaults: ReadonlyArray<BodyFault> = [
     expect: exact
   },
   // Continuations that misbehave as real models do: verified, trimmed or rejected, never shown twice.
+  afterReset("reset + restart in other words", FakeScenario.restartsInOtherWords()),
+  afterReset("reset + replay from the start", FakeScenario.replaysFromStart()),
+  // 5 chunks of 5 characters end inside "seventy": "…about seve".
   {
-    kind: "reset + restart in other words",
-    at: (n) => FakeScenario.resetAfter(n),
-    recovery: FakeScenario.restartsInOtherWords(),
-    expect: exact
+    ...afterReset("reset mid-word + cut word repeated", FakeScenario.repeatsCutWord({ chunkChars: 5 })),
+    at: (n) => FakeScenario.resetAfter(n, { chunkChars: 5 })
   },
-  {
-    kind: "reset + replay from the start",
-    at: (n) => FakeScenario.resetAfter(n),
-    recovery: FakeScenario.replaysFromStart(),
-    expect: exact
-  },
-  {
-    // 5 chunks of 5 characters end inside "seventy": "…about seve".
-    kind: "reset mid-word + cut word repeated",
-    at: (n) => FakeScenario.resetAfter(n, { chunkChars: 5 }),
-    recovery: FakeScenario.repeatsCutWord({ chunkChars: 5 }),
-    expect: exact
-  },
-  {
-    kind: "reset + last sentence repeated",
-    at: (n) => FakeScenario.resetAfter(n),
-    recovery: FakeScenario.repeatsLastSentence(),
-    expect: exact
-  },
-  {
-    kind: "reset + anchor echoed",
-    at: (n) => FakeScenario.resetAfter(n),
-    recovery: FakeScenario.echoesAnchor(),
-    expect: exact
-  },
-  {
-    kind: "reset + preamble",
-    at: (n) => FakeScenario.resetAfter(n),
-    recovery: FakeScenario.opensWithPreamble(),
-    expect: exact
-  },
-  {
-    kind: "reset + preamble + anchor",
-    at: (n) => FakeScenario.resetAfter(n),
-    recovery: FakeScenario.echoesAnchor({ preamble: "Certainly, picking up where I left off: " }),
-    expect: exact
-  },
-  {
-    kind: "reset + native continuation (vLLM)",
-    at: (n) => FakeScenario.resetAfter(n),
-    recovery: FakeScenario.continuesNatively("continue_final_message"),
-    dialect: { continuation: "continue-final-message" },
-    expect: exact
-  },
-  {
-    kind: "reset + native continuation (prefix)",
-    at: (n) => FakeScenario.resetAfter(n),
-    recovery: FakeScenario.continuesNatively("prefix"),
-    dialect: { continuation: "prefix" },
-    expect: exact
-  },
-  {
-    // The server continues natively but the client asks by instruction: the model starts over.
-    kind: "reset + native server asked by instruction",
-    at: (n) => FakeScenario.resetAfter(n),
-    recovery: FakeScenario.continuesNatively("prefix"),
-    expect: exact
-  },
+  afterReset("reset + last sentence repeated", FakeScenario.repeatsLastSentence()),
+  afterReset("reset + anchor echoed", FakeScenario.echoesAnchor()),
+  afterReset("reset + preamble", FakeScenario.opensWithPreamble()),
+  afterReset(
+    "reset + preamble + anchor",
+    FakeScenario.echoesAnchor({ preamble: "Certainly, picking up where I left off: " })
+  ),
+  afterReset("reset + native continuation (vLLM)", FakeScenario.continuesNatively("continue_final_message"), {
+    continuation: "continue-final-message"
+  }),
+  afterReset("reset + native continuation (prefix)", FakeScenario.continuesNatively("prefix"), {
+    continuation: "prefix"
+  }),
+  // The server continues natively but the client asks by instruction: the model starts over.
+  afterReset("reset + native server asked by instruction", FakeScenario.continuesNatively("prefix")),
   // The wire as other servers speak it.
   { kind: 'finish_reason "error"', at: (n) => FakeScenario.finishErrorAfter(n), expect: exact },
   {

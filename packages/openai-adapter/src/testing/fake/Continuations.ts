@@ -41,14 +41,31 @@ export const restartsInOtherWords = (
 export const replaysFromStart = (options: ContinuationOptions = {}): Step.Answer =>
   Step.answer({ ...options, continuation: { _tag: "Replay" } })
 
+/** An answer that continues after an optional preamble and echo. */
+const continuing = (
+  options: ContinuationOptions & { readonly preamble?: string },
+  echo?: Step.Echo
+): Step.Answer => {
+  const { preamble, ...rest } = options
+  return Step.answer({
+    ...rest,
+    continuation: {
+      _tag: "Continue",
+      ...(preamble === undefined ? {} : { preamble }),
+      ...(echo === undefined ? {} : { echo })
+    }
+  })
+}
+
 /**
  * Repeats the word cut at the break from its start ("…about sev" continued
- * as "seventy percent…"), then the rest.
+ * as "seventy percent…"), then the rest. At a break between words, the last
+ * word is repeated whole.
  *
  * @since 0.2.0
  */
 export const repeatsCutWord = (options: ContinuationOptions = {}): Step.Answer =>
-  Step.answer({ ...options, continuation: { _tag: "Continue", echo: "cut-word" } })
+  continuing(options, "cut-word")
 
 /**
  * Repeats the last sentence of the prefix, then the rest.
@@ -56,7 +73,7 @@ export const repeatsCutWord = (options: ContinuationOptions = {}): Step.Answer =
  * @since 0.2.0
  */
 export const repeatsLastSentence = (options: ContinuationOptions = {}): Step.Answer =>
-  Step.answer({ ...options, continuation: { _tag: "Continue", echo: "last-sentence" } })
+  continuing(options, "last-sentence")
 
 /**
  * Begins with the anchor the continuation instruction asks for (the quoted
@@ -66,16 +83,7 @@ export const repeatsLastSentence = (options: ContinuationOptions = {}): Step.Ans
  */
 export const echoesAnchor = (
   options: ContinuationOptions & { readonly preamble?: string } = {}
-): Step.Answer => {
-  const { preamble, ...rest } = options
-  return Step.answer({
-    ...rest,
-    continuation:
-      preamble === undefined
-        ? { _tag: "Continue", echo: "anchor" }
-        : { _tag: "Continue", echo: "anchor", preamble }
-  })
-}
+): Step.Answer => continuing(options, "anchor")
 
 /**
  * Opens with a preamble about continuing (default `preambleText`: "Sure!
@@ -85,13 +93,7 @@ export const echoesAnchor = (
  */
 export const opensWithPreamble = (
   options: ContinuationOptions & { readonly preamble?: string } = {}
-): Step.Answer => {
-  const { preamble, ...rest } = options
-  return Step.answer({
-    ...rest,
-    continuation: { _tag: "Continue", preamble: preamble ?? Texts.preambleText }
-  })
-}
+): Step.Answer => continuing({ ...options, preamble: options.preamble ?? Texts.preambleText })
 
 /**
  * A server that continues a final assistant message natively: exactly the
