@@ -68,6 +68,8 @@ log(`time to first token: ${sizes.ttft} requests per client`)
 const ttft = await Ttft.run({ requests: sizes.ttft }, all)
 log(`goodput: ${sizes.goodput} requests, 20% faults`)
 const goodput = await Goodput.run({ requests: sizes.goodput, concurrency: 50 })
+log(`goodput: ${sizes.goodput} requests, models that continue badly`)
+const badly = await Goodput.run({ requests: sizes.goodput, concurrency: 50, mix: "bad-continuations" })
 log(`recovery latency: ${sizes.recovery} trials`)
 const recovery = await Recovery.run({ trials: sizes.recovery })
 log(`true resume vs continuation: ${sizes.resume} trials, then goodput through the Responses API`)
@@ -136,7 +138,8 @@ const targets = [
       }
     ]
   }),
-  ...Fleet.targets(fleet)
+  ...Fleet.targets(fleet),
+  ...Goodput.continuationTargets(badly)
 ]
 
 const table = (head: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string | number>>) =>
@@ -182,31 +185,9 @@ const report = [
   `Recovery after a mid-stream reset (${recovery.trials} trials, retry delay ${recovery.retryDelayMillis} ms subtracted)`,
   table(["p50 ms", "p99 ms"], [[round(recovery.overheadMillis.p50), round(recovery.overheadMillis.p99)]]),
   "",
-  `Goodput (${goodput.requests} requests, ${goodput.faultRate * 100}% mixed faults, 50 concurrent)`,
-  table(
-    [
-      "client",
-      "exact %",
-      "duplicated chars",
-      "lost chars",
-      "silently wrong",
-      "failed (typed)",
-      "errors",
-      "seconds"
-    ],
-    Object.entries(goodput.byClient).map(([name, g]) => [
-      name,
-      round(g.exactPercent, 1),
-      g.duplicatedChars,
-      g.lostChars,
-      g.silentlyWrong,
-      g.failed,
-      Object.entries(g.errors)
-        .map(([tag, n]) => `${tag} ${n}`)
-        .join(", ") || "—",
-      round(g.seconds, 1)
-    ])
-  ),
+  Goodput.section(goodput, table),
+  "",
+  Goodput.section(badly, table),
   "",
   ...Resume.report(resume),
   "",
@@ -235,6 +216,7 @@ if (write) {
     goodput,
     resume,
     fleet,
+    goodputContinuingBadly: badly,
     targets
   }
   writeFileSync(new URL("results.json", dir), `${JSON.stringify(results, null, 2)}\n`)
