@@ -4,14 +4,18 @@
  * with scripted faults per call: error statuses with `Retry-After`, resets
  * before headers and mid-body, clean closes without `[DONE]`, stalls with
  * keep-alive comments, in-band error frames, malformed JSON, slow drips and
- * multi-byte characters split across TCP writes. It speaks Chat Completions
- * and (since 0.2.0) the Responses API: background generations that run on
- * their own, resume with `starting_after`, cancel.
+ * multi-byte characters split across TCP writes; and models that continue a
+ * broken answer badly, reason first, refuse or end with
+ * `finish_reason: "error"`, in OpenAI's, OpenRouter's or Azure's chunk
+ * shapes. It speaks Chat Completions and (since 0.2.0) the Responses API:
+ * background generations that run on their own, resume with
+ * `starting_after`, cancel.
  *
  * Its parts live under `./fake/`: routes (`Router.ts`), answers
- * (`AnswerPlan.ts`, `Respond.ts`, `Streamed.ts`), the wire (`Wire.ts`,
- * `Transport.ts`), the request record (`Recorder.ts`) and the listener; the
- * Responses API under `./fake/responses/`.
+ * (`AnswerPlan.ts`, `Continue.ts`, `Respond.ts`, `Streamed.ts`), the wire
+ * (`Wire.ts`, `Shapes.ts`, `Transport.ts`), the request record
+ * (`Recorder.ts`) and the listener; the Responses API under
+ * `./fake/responses/`.
  *
  * @since 0.1.0
  */
@@ -133,7 +137,9 @@ export class FakeOpenAiServer extends Context.Service<FakeOpenAiServer, Service>
  *   `param` names the field.
  * - A continuation request (an assistant message last, or before a trailing
  *   instruction, whose text is a prefix of the answer) gets exactly the
- *   remainder, plus the step's scripted `overlap`.
+ *   remainder, plus the step's scripted `overlap`, unless the step's
+ *   `continuation` makes it misbehave (`FakeScenario.restartsInOtherWords`
+ *   and the other constructors of `Continuations.ts`).
  * - Responses API calls (`POST /v1/responses` and every streamed
  *   `GET /v1/responses/{id}`, i.e. each resume) take steps from the same
  *   list: an `HttpError` step on a resume is an expired (404) or refused

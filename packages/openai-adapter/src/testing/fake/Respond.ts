@@ -122,7 +122,7 @@ export const respondError = (
     ...step.headers
   })
 
-/** A non-streamed answer; faults become a cut body, a silent stall, a 500 or bad JSON. */
+/** A non-streamed answer; faults become a cut body, a silent stall, a 500, bad JSON or `finish_reason: "error"`. */
 const completeAnswer = Effect.fnUntraced(function* (
   res: Http.ServerResponse,
   base: Wire.ChunkBase,
