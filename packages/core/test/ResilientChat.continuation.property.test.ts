@@ -79,7 +79,7 @@ const echoTails = (delivered: string): Array<string> => {
     if (at > 0 && isWord(delivered[at - 1])) continue
     if (!isWord(delivered[at])) continue
     const tail = delivered.slice(at)
-    if (tail.length >= 4 || !/\s/.test(tail)) tails.push(tail)
+    if (tail.length >= 4 || /^[\p{L}\p{N}\p{M}]+\s*$/u.test(tail)) tails.push(tail)
   }
   return tails
 }
@@ -94,7 +94,7 @@ const unambiguous = (delivered: string, reply: string, intended: number) => {
   for (let k = 1; k <= Math.min(delivered.length, reply.length); k++) {
     if (k === intended || !delivered.endsWith(reply.slice(0, k))) continue
     const lastWord =
-      !isWord(delivered[delivered.length - k - 1]) && /^[\p{L}\p{N}\p{M}]+$/u.test(reply.slice(0, k))
+      !isWord(delivered[delivered.length - k - 1]) && /^[\p{L}\p{N}\p{M}]+\s*$/u.test(reply.slice(0, k))
     if (k >= 4 || k === delivered.length || lastWord) return false
   }
   return true

@@ -59,7 +59,7 @@ const isWord = (c: string | undefined) => c !== undefined && /[\p{L}\p{N}\p{M}]/
  */
 const unambiguous = (delivered: string, continuation: string, overlap: number, minOverlap: number) => {
   const cutWord = (k: number) =>
-    !isWord(delivered[delivered.length - k - 1]) && /^[\p{L}\p{N}\p{M}]+$/u.test(continuation.slice(0, k))
+    !isWord(delivered[delivered.length - k - 1]) && /^[\p{L}\p{N}\p{M}]+\s*$/u.test(continuation.slice(0, k))
   const candidate = (k: number) => k >= minOverlap || k === delivered.length || cutWord(k)
   const fold = (text: string) => text.replace(/\s+/g, " ")
   const words = (text: string) => text.match(/[\p{L}\p{N}]+/gu)?.length ?? 0

@@ -94,7 +94,7 @@ const echoAt = (delivered: string, head: string, min: number, final: boolean): n
     if (!delivered.endsWith(head.slice(0, k))) continue
     if (k >= min || k === delivered.length) return k
     const lastWord =
-      !isWordChar(delivered[delivered.length - k - 1]) && /^[\p{L}\p{N}\p{M}]+$/u.test(head.slice(0, k))
+      !isWordChar(delivered[delivered.length - k - 1]) && /^[\p{L}\p{N}\p{M}]+\s*$/u.test(head.slice(0, k))
     if (lastWord && (head.length > k || final)) return k
   }
   return 0
@@ -143,7 +143,7 @@ const restarted = (delivered: string, head: string, atBreak: boolean): boolean =
   const d = words(delivered)
   const h = words(head)
   if (atBreak && /^\p{Lu}\p{Ll}/u.test(head)) {
-    if (/[\p{L}\p{N}.,;:!?]$/u.test(delivered)) return true
+    if (/[^\s([{"'\u201c\u2018\u00ab]$/u.test(delivered)) return true
     if (/[\p{Ll},]\s+$/u.test(delivered) && openers.has(h[0] ?? "")) return true
   }
   const first = h.slice(0, decideWords)

@@ -54,6 +54,13 @@ describe("Verifier", () => {
     }
   })
 
+  it("rejects a capitalised restart glued to whatever the delivered text ends with", () => {
+    for (const delivered of ["Café crème, naïve résumé \u2014", "Prices rose 5%", "See the table:"]) {
+      const verdict = run(delivered, "The sea covers roughly seventy percent of our planet, and more.")
+      assert.strictEqual(verdict._tag, "Reject", delivered)
+    }
+  })
+
   it("completes a word cut at the break once", () => {
     // "…about sev" continued from the whole word "seventy…"
     const cut = answer.indexOf("seventy") + 3
@@ -73,6 +80,9 @@ describe("Verifier", () => {
     }
     const cut = answer.indexOf(" of our")
     assert.strictEqual(joined(answer.slice(0, cut), `percent${answer.slice(cut)}`), answer)
+    // a short last word repeated after a break at a space: "…percent of " + "of our planet…"
+    const space = answer.indexOf("our planet")
+    assert.strictEqual(joined(answer.slice(0, space), `of ${answer.slice(space)}`), answer)
   })
 
   it("drops a preamble about continuing, with or without an echo after it", () => {
