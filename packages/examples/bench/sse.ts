@@ -74,7 +74,10 @@ export const serve = (
       req.on("end", () => handle(req, res, Buffer.concat(parts).toString("utf8")))
     })
     server.maxConnections = 100_000
-    server.listen(0, "127.0.0.1", () => {
+    // The longest accept queue the kernel allows (it caps `backlog` at net.core.somaxconn): with
+    // Node's default of 511, 10,000 concurrent connects overflow it and the dropped handshakes wait
+    // for TCP retransmits (a second or more), which would be timed as the client's.
+    server.listen({ port: 0, host: "127.0.0.1", backlog: 65_535 }, () => {
       const { port } = server.address() as AddressInfo
       resolve({
         url: `http://127.0.0.1:${port}/v1`,
