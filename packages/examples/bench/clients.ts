@@ -19,6 +19,14 @@ export const benchKey = "sk-bench-not-a-real-key"
 
 const messages = [{ role: "user" as const, content: "Tell me about foxes" }]
 
+/** The clients' display names, as in every table. */
+export const names = {
+  raw: "openai SDK (raw)",
+  adapter: "OpenAiChatModel",
+  resilient: "ResilientChat",
+  ai: "AI SDK streamText"
+} as const
+
 export type Run = (onText: (text: string) => void, signal?: AbortSignal) => Promise<void>
 
 export interface Client {
@@ -31,7 +39,7 @@ export interface Client {
 export const rawSdk = (baseURL: string, options: { readonly maxRetries?: number } = {}): Client => {
   const client = new OpenAI({ apiKey: benchKey, baseURL, maxRetries: options.maxRetries ?? 0 })
   return {
-    name: "openai SDK (raw)",
+    name: names.raw,
     run: async (onText, signal) => {
       const stream = await client.chat.completions.create(
         { model: "gpt-fake", messages, stream: true, stream_options: { include_usage: true } },
@@ -72,7 +80,7 @@ const effectClient = <R>(
 /** The SteadyStream adapter alone (no resilience). */
 export const adapter = (baseURL: string): Client =>
   effectClient(
-    "OpenAiChatModel",
+    names.adapter,
     OpenAiChatModel.layer({ apiKey: Redacted.make(benchKey), baseURL }),
     Effect.gen(function* () {
       const model = yield* ChatModel.ChatModel
@@ -87,7 +95,7 @@ export const resilient = (
   api: "chat" | "responses" = "chat"
 ): Client =>
   effectClient(
-    "ResilientChat",
+    names.resilient,
     ResilientChat.layer(policy).pipe(
       Layer.provide(
         (api === "chat" ? OpenAiChatModel.layer : OpenAiResponsesModel.layer)({
@@ -106,7 +114,7 @@ export const resilient = (
 export const aiSdk = (baseURL: string): Client => {
   const provider = createOpenAI({ apiKey: benchKey, baseURL })
   return {
-    name: "AI SDK streamText",
+    name: names.ai,
     run: async (onText, signal) => {
       let failure: unknown
       const result = streamText({
