@@ -33,7 +33,11 @@ export interface Client {
   readonly name: string
   readonly run: Run
   readonly dispose: () => Promise<void>
+  /** How many `retrying`, `fallback` and `restart` events all runs have seen (SteadyStream only). */
+  readonly recoveries?: () => number
 }
+
+const recoveryEvents: ReadonlySet<string> = new Set(["retrying", "fallback", "restart"])
 
 /** The official SDK, `for await` over the stream. */
 export const rawSdk = (baseURL: string, options: { readonly maxRetries?: number } = {}): Client => {
@@ -60,6 +64,7 @@ const effectClient = <R>(
   stream: Effect.Effect<Stream.Stream<{ readonly type: string; readonly delta?: string }, unknown>, never, R>
 ): Client => {
   const runtime = ManagedRuntime.make(Layer.merge(layer, Logger.layer([])))
+  let recoveries = 0
   return {
     name,
     run: (onText, signal) =>
@@ -68,12 +73,14 @@ const effectClient = <R>(
           Stream.runForEach((event) =>
             Effect.sync(() => {
               if (event.type === "text-delta") onText(event.delta!)
+              else if (recoveryEvents.has(event.type)) recoveries++
             })
           )
         ),
         signal === undefined ? undefined : { signal }
       ),
-    dispose: () => runtime.dispose()
+    dispose: () => runtime.dispose(),
+    recoveries: () => recoveries
   }
 }
 

@@ -4,7 +4,14 @@ import * as Clients from "../clients.ts"
 export const kinds = {
   raw: (url: string) => Clients.rawSdk(url),
   adapter: Clients.adapter,
-  resilient: (url: string) => Clients.resilient(url),
+  // Deadlines far beyond the default 30 s: the open run holds every stream after its first token for as
+  // long as opening 10,000 takes, which on a loaded machine is close to that. A retry would then be
+  // measured as overhead (the worker counts them). Deadlines cost nothing per token (one watchdog
+  // fiber per attempt, sleeping).
+  resilient: (url: string) =>
+    Clients.resilient(url, {
+      timeouts: { firstToken: "10 minutes", idle: "10 minutes", total: "20 minutes" }
+    }),
   ai: Clients.aiSdk
 } satisfies Record<string, (baseURL: string) => Clients.Client>
 

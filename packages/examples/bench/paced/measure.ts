@@ -29,6 +29,8 @@ export interface Sizes {
 }
 
 export interface CpuRun {
+  /** Retries, fallbacks and restarts during the run (SteadyStream clients): each one is extra work. */
+  readonly recoveries: number
   readonly cpuMicrosPerToken: number
   readonly readsPerToken: number
   readonly peakRssMb: number
@@ -36,6 +38,7 @@ export interface CpuRun {
 }
 
 export interface OpenRun {
+  readonly recoveries: number
   readonly heapPerStreamKb: number
   readonly rssPerStreamKb: number
   /** From the first request until every stream has its first token. */
@@ -113,6 +116,7 @@ export const run = async (
       })
       const total = streams * tokens
       const run = {
+        recoveries: m.recoveries!,
         cpuMicrosPerToken: m.cpuMicros! / total,
         readsPerToken: m.reads! / total,
         peakRssMb: m.peakRssMb!,
@@ -140,6 +144,7 @@ export const run = async (
         }
       })
       const run = {
+        recoveries: m.recoveries!,
         heapPerStreamKb: memory.heapPerStream / 1024,
         rssPerStreamKb: memory.rssPerStream / 1024,
         openMillis: m.openMillis!,

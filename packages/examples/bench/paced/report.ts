@@ -13,6 +13,15 @@ export const limits = { cpuPerToken: 1.05, heapPerStream: 1.25, wall: 1.2 } as c
 
 const count = (n: number) => n.toLocaleString("en-US")
 
+/** A warning for every client that recovered during a measured run: its numbers include that work. */
+const recoveries = (result: PacedResult): Array<string> =>
+  [...Object.entries(result.cpu), ...Object.entries(result.open)].flatMap(([name, { runs }]) => {
+    const n = runs.reduce((sum, run) => sum + run.recoveries, 0)
+    return n === 0
+      ? []
+      : [`Warning: ${name} recovered ${n} times (retry, fallback or restart) in measured runs.`]
+  })
+
 export const tables = (result: PacedResult): string => {
   const { cpu, open } = result.sizes
   const rawCpu = result.cpu[names.raw]!.median
@@ -31,7 +40,7 @@ export const tables = (result: PacedResult): string => {
       ])
     ),
     "",
-    `Paced streams: ${count(open.streams)} concurrent (held after the first token while memory is measured after a GC, then ${open.tokens} tokens each, one per write per server tick; median of ${open.rounds} rounds)`,
+    `Paced streams: ${count(open.streams)} concurrent (held after the first token while memory is measured after a GC, then ${open.tokens} tokens each, one per write per server tick; median of ${open.rounds} rounds; ResilientChat's deadlines lengthened so the hold cannot trip them)`,
     table(
       [
         "client",
@@ -55,7 +64,8 @@ export const tables = (result: PacedResult): string => {
         ratio(m.heapPerStreamKb, rawOpen.heapPerStreamKb),
         round(m.rssPerStreamKb, 1)
       ])
-    )
+    ),
+    ...recoveries(result)
   ].join("\n")
 }
 

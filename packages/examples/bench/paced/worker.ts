@@ -65,6 +65,7 @@ if (mode === "cpu") {
     cpuMicros: used.user + used.system,
     wallMillis: now() - start,
     reads: Reads.reads() - reads,
+    recoveries: client.recoveries?.() ?? 0,
     peakRssMb: process.resourceUsage().maxRSS / 1024
   })
 } else {
@@ -96,6 +97,7 @@ if (mode === "cpu") {
     client: client.name,
     openMillis,
     restMillis: now() - releasedAt,
+    recoveries: client.recoveries?.() ?? 0,
     cpuMillis: (openCpu.user + openCpu.system + restCpu.user + restCpu.system) / 1000
   })
 }
