@@ -46,33 +46,9 @@ const profileDir = args.includes("--profile")
   : undefined
 
 const sizes = quick
-  ? {
-      chunks: 10_000,
-      rounds: 2,
-      ttft: 50,
-      recovery: 20,
-      goodput: 200,
-      resume: 5,
-      paced: {
-        cpu: { streams: 20, tokens: 50, gapMillis: 10, rounds: rounds ?? 1 },
-        open: { streams: 500, tokens: 5, rounds: rounds ?? 1 }
-      }
-    }
-  : {
-      chunks: 100_000,
-      rounds: 5,
-      ttft: 500,
-      recovery: 100,
-      goodput: 1_000,
-      resume: 30,
-      paced: {
-        // A token every 20 ms per stream (50 tokens/s, a fast model): with 10 ms, a loaded 2-core machine
-        // delayed the clients enough that tokens queued up and were read several at a time (socket
-        // reads per token 0.6-0.9), which is burst again and flatters the batching clients.
-        cpu: { streams: 100, tokens: 500, gapMillis: 20, rounds: rounds ?? 3 },
-        open: { streams: 10_000, tokens: 20, rounds: rounds ?? 2 }
-      }
-    }
+  ? { chunks: 10_000, rounds: 2, ttft: 50, recovery: 20, goodput: 200, resume: 5 }
+  : { chunks: 100_000, rounds: 5, ttft: 500, recovery: 100, goodput: 1_000, resume: 30 }
+const pacedSizes = Paced.sizes(quick, rounds)
 const fleetSizes = {
   instances: quick ? 3 : 4,
   calls: quick ? 5 : 10,
@@ -102,9 +78,9 @@ const { raw: RAW, resilient: RESILIENT, ai: AI } = Clients.names
 const header = `SteadyStream benchmarks (${quick ? "quick" : "full"}${only === undefined ? "" : `, only ${only}`}) — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${date.slice(0, 10)}`
 
 const runPaced = async () => {
-  const paced = await Paced.run(sizes.paced, { log, ...(profileDir === undefined ? {} : { profileDir }) })
+  const paced = await Paced.run(pacedSizes, { log, ...(profileDir === undefined ? {} : { profileDir }) })
   if (profileDir !== undefined) {
-    console.log(Profiles.report(profileDir, sizes.paced.cpu.streams * sizes.paced.cpu.tokens))
+    console.log(Profiles.report(profileDir, pacedSizes.cpu.streams * pacedSizes.cpu.tokens))
   }
   return paced
 }

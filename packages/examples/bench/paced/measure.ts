@@ -28,6 +28,21 @@ export interface Sizes {
   readonly open: { readonly streams: number; readonly tokens: number; readonly rounds: number }
 }
 
+/** The sizes of a full run, or of CI's quick smoke run; `rounds` overrides the rounds of both parts. */
+export const sizes = (quick: boolean, rounds?: number): Sizes => {
+  // A token every 20 ms per stream (50 tokens/s, a fast model): with 10 ms, a loaded 2-core machine
+  // delayed the clients enough that tokens queued up and were read several at a time (socket reads
+  // per token 0.6-0.9), which is burst again and flatters the batching clients.
+  const cpu = quick
+    ? { streams: 20, tokens: 50, gapMillis: 10 }
+    : { streams: 100, tokens: 500, gapMillis: 20 }
+  const open = quick ? { streams: 500, tokens: 5 } : { streams: 10_000, tokens: 20 }
+  return {
+    cpu: { ...cpu, rounds: rounds ?? (quick ? 1 : 3) },
+    open: { ...open, rounds: rounds ?? (quick ? 1 : 2) }
+  }
+}
+
 export interface CpuRun {
   /** Retries, fallbacks and restarts during the run (SteadyStream clients): each one is extra work. */
   readonly recoveries: number

@@ -123,7 +123,7 @@ export const panels = (result: PacedResult): Array<Chart.Panel> => {
       bars: Object.entries(result.open).map(([label, { median: m }]) => ({
         label,
         value: m.heapPerStreamKb,
-        note: `${round(m.heapPerStreamKb, 1)} KB (${ratio(m.heapPerStreamKb, rawOpen.heapPerStreamKb)}; RSS ${round(m.rssPerStreamKb, 1)})`,
+        note: `${round(m.heapPerStreamKb, 1)} KB (${ratio(m.heapPerStreamKb, rawOpen.heapPerStreamKb)})`,
         highlight: label === names.resilient
       }))
     }
