@@ -12,6 +12,7 @@ import type { PacedResult } from "./measure.ts"
 export const limits = { cpuPerToken: 1.05, heapPerStream: 1.25, wall: 1.2 } as const
 
 const count = (n: number) => n.toLocaleString("en-US")
+const rounds = (n: number) => (n === 1 ? "1 round" : `${n} rounds`)
 
 /** A warning for every client that recovered during a measured run: its numbers include that work. */
 const recoveries = (result: PacedResult): Array<string> =>
@@ -27,7 +28,7 @@ export const tables = (result: PacedResult): string => {
   const rawCpu = result.cpu[names.raw]!.median
   const rawOpen = result.open[names.raw]!.median
   return [
-    `Paced streams: client CPU per token (${cpu.streams} concurrent streams × ${count(cpu.tokens)} tokens, one token per write, a token every ${cpu.gapMillis} ms per stream; server and each client in processes of their own; median of ${cpu.rounds} rounds in rotating order)`,
+    `Paced streams: client CPU per token (${cpu.streams} concurrent streams × ${count(cpu.tokens)} tokens, one token per write, a token every ${cpu.gapMillis} ms per stream; server and each client in processes of their own; median of ${rounds(cpu.rounds)} in rotating order)`,
     table(
       ["client", "CPU µs/token", "vs raw SDK", "socket reads/token", "peak RSS MB", "vs raw SDK"],
       Object.entries(result.cpu).map(([name, { median: m }]) => [
@@ -40,7 +41,7 @@ export const tables = (result: PacedResult): string => {
       ])
     ),
     "",
-    `Paced streams: ${count(open.streams)} concurrent (held after the first token while memory is measured after a GC, then ${open.tokens} tokens each, one per write per server tick; median of ${open.rounds} rounds; ResilientChat's deadlines lengthened so the hold cannot trip them)`,
+    `Paced streams: ${count(open.streams)} concurrent (held after the first token while memory is measured after a GC, then ${open.tokens} tokens each, one per write per server tick; median of ${rounds(open.rounds)}; ResilientChat's deadlines lengthened so the hold cannot trip them)`,
     table(
       [
         "client",
