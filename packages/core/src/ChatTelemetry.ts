@@ -222,6 +222,8 @@ const finishRequest = Effect.fnUntraced(function* (
 export interface CallObserver {
   /** The metric updates a batch calls for; `undefined` when it calls for none (the common case). */
   readonly events: (events: ReadonlyArray<StreamEvent>) => Effect.Effect<void> | undefined
+  /** Runs the call's producer in the call's `steadystream.chat.stream` span (opened once, not per pull). */
+  readonly span: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 /**
@@ -284,6 +286,11 @@ export const observeCall =
         }
       }
       const observer: CallObserver = {
+        span: (effect) =>
+          Effect.withSpan(effect, "steadystream.chat.stream", {
+            attributes: requestAttributes(provider, request),
+            captureStackTrace: false
+          }),
         events: (events) => {
           if (events.length === 1) return one(events[0] as StreamEvent)
           let all: Effect.Effect<void> | undefined
@@ -300,8 +307,7 @@ export const observeCall =
             startedAt = now
           })
         ),
-        Stream.onExit((exit) => finishRequest(attributes, "stream", startedAt, exit)),
-        Stream.withSpan("steadystream.chat.stream", { attributes: requestAttributes(provider, request) })
+        Stream.onExit((exit) => finishRequest(attributes, "stream", startedAt, exit))
       )
     })
 
@@ -317,7 +323,11 @@ export const observeStream =
     observeCall(
       provider,
       request
-    )((observer) => Stream.tap(stream, (event) => observer.events([event]) ?? Effect.void))
+    )((observer) =>
+      Stream.tap(stream, (event) => observer.events([event]) ?? Effect.void).pipe(
+        Stream.withSpan("steadystream.chat.stream", { attributes: requestAttributes(provider, request) })
+      )
+    )
 
 /**
  * Observes a non-streaming call like {@link observeStream}.

@@ -7,6 +7,7 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as CircuitBreaker from "effect/persistence/CircuitBreaker"
 import type * as Redis from "effect/persistence/Redis"
@@ -131,9 +132,9 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
   }
   const schedule = RetrySchedule.fromPolicy(resolved.retry)
   const events = (request: ChatRequest.ChatRequest, observer: ChatTelemetry.CallObserver, delivered = "") =>
-    Call.stream(engine, schedule, request, Route.toQueue(observer, delivered))
+    Call.stream(engine, schedule, request, Route.toQueue(observer, delivered), observer.span)
 
-  const unobserved: ChatTelemetry.CallObserver = { events: () => undefined }
+  const unobserved: ChatTelemetry.CallObserver = { events: () => undefined, span: identity }
 
   const stream: Service["stream"] = (input, options) =>
     Stream.unwrap(

@@ -6,6 +6,7 @@
  *
  * @internal
  */
+import * as Channel from "effect/Channel"
 import * as Effect from "effect/Effect"
 import * as Pull from "effect/Pull"
 import * as Stream from "effect/Stream"
@@ -91,7 +92,11 @@ export const streamed = (
     Effect.gen(function* () {
       const source = sourceOf(target)
       const watchdog = yield* Deadlines.watchdog(source, deadlines)
-      const pull = yield* Stream.toPull(leg?.events ?? target.service.stream(request))
+      // One fiber pulls: no semaphore or context copy per pull (as Stream.toPull adds).
+      const pull = yield* Channel.toPullScoped(
+        Stream.toChannel(leg?.events ?? target.service.stream(request)),
+        yield* Effect.scope
+      )
       let reading = leg?.reading ?? Continuation.start(route.delivered(), kind)
       const next = Effect.flatMap(
         Pull.catchDone(pull, () => Effect.succeed(undefined)),

@@ -5,6 +5,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
 import * as Queue from "effect/Queue"
 import type * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
@@ -202,7 +203,8 @@ export const stream = (
   engine: Engine,
   schedule: Schedule.Schedule<unknown, ChatError>,
   request: ChatRequest,
-  route: <E>(queue: Queue.Queue<StreamEvent, E>) => Route
+  route: <E>(queue: Queue.Queue<StreamEvent, E>) => Route,
+  span: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E> = identity
 ): Stream.Stream<StreamEvent, ChatError> =>
   Stream.callback<StreamEvent, ChatError>(
     (queue) =>
@@ -216,6 +218,7 @@ export const stream = (
         yield* run(engine, recovery, request, route(queue))
       }).pipe(
         Deadlines.total({ provider: engine.provider, model: request.model }, engine.deadlines),
+        span,
         Effect.andThen(Queue.end(queue))
       ),
     { bufferSize }
