@@ -6,6 +6,7 @@
  *
  * @internal
  */
+import type * as Cause from "effect/Cause"
 import * as Channel from "effect/Channel"
 import * as Effect from "effect/Effect"
 import * as Pull from "effect/Pull"
@@ -38,6 +39,24 @@ export const sourceOf = (target: Target): Source => ({
 const truncated = (source: Source, route: Route, message: string) =>
   new StreamTruncated({ ...source, message, delivered: route.delivered().text })
 
+/** The failure of an attempt whose reading was rejected: nothing of the rejected chunk went out. */
+const rejected = (
+  source: Source,
+  route: Route,
+  reading: Continuation.Reading,
+  rejection: Continuation.Rejected
+): Effect.Effect<never, ChatError> =>
+  Effect.fail(
+    reading.kind._tag === "Whole"
+      ? truncated(source, route, "The fallback answer does not start with the text already delivered")
+      : new ContinuationRejected({
+          ...source,
+          reason: rejection.reason,
+          message: `Continuation rejected (${rejection.reason}): ${rejection.detail}`,
+          delivered: route.delivered().text
+        })
+  )
+
 /** Reads `chunk` and hands its output over; the finish event when the chunk completes the answer. */
 const deliver = (
   source: Source,
@@ -46,21 +65,7 @@ const deliver = (
   chunk: ReadonlyArray<ModelEvent>
 ): Effect.Effect<Continuation.Step, ChatError> => {
   const step = Continuation.read(reading, route.delivered(), chunk)
-  if (Continuation.isRejected(step)) {
-    if (reading.kind._tag === "Whole") {
-      return Effect.fail(
-        truncated(source, route, "The fallback answer does not start with the text already delivered")
-      )
-    }
-    return Effect.fail(
-      new ContinuationRejected({
-        ...source,
-        reason: step.reason,
-        message: `Continuation rejected (${step.reason}): ${step.detail}`,
-        delivered: route.delivered().text
-      })
-    )
-  }
+  if (Continuation.isRejected(step)) return rejected(source, route, reading, step)
   return step.events.length === 0
     ? Effect.succeed(step)
     : Effect.as(route.send(step.events, step.delivered), step)
@@ -98,29 +103,26 @@ export const streamed = (
         yield* Effect.scope
       )
       let reading = leg?.reading ?? Continuation.start(route.delivered(), kind)
-      const next = Effect.flatMap(
-        Pull.catchDone(pull, () => Effect.succeed(undefined)),
-        (chunk) =>
-          chunk === undefined
-            ? Effect.fail(truncated(source, route, "The stream ended without a finish event"))
-            : Effect.succeed(chunk)
-      )
-      const take = (chunk: ReadonlyArray<ModelEvent>) => {
+      // The hot loop, one pulled chunk per turn, kept to a few steps: read the chunk (pure), hand its
+      // events over, pull again; a stream that ends (Done) before the finish event is truncated.
+      const onChunk = (chunk: ReadonlyArray<ModelEvent>): Effect.Effect<Finish, ChatError | Cause.Done> => {
         watchdog.touch()
-        return Effect.map(deliver(source, route, reading, chunk), (step) => {
-          reading = step.reading
-          leg?.record(reading, step.finish !== undefined)
-          return step.finish
-        })
+        const step = Continuation.read(reading, route.delivered(), chunk)
+        if (Continuation.isRejected(step)) return rejected(source, route, reading, step)
+        reading = step.reading
+        leg?.record(reading, step.finish !== undefined)
+        if (step.finish !== undefined) return Effect.as(route.send(step.events, step.delivered), step.finish)
+        return step.events.length === 0
+          ? loop
+          : Effect.flatMap(route.send(step.events, step.delivered), () => loop)
       }
-      const rest = Effect.gen(function* () {
-        while (true) {
-          const finish = yield* take(yield* next)
-          if (finish !== undefined) return finish
-        }
-      })
-      const finish = yield* watchdog.race(Effect.flatMap(guard(next), take))
-      return finish ?? (yield* watchdog.race(rest))
+      const loop: Effect.Effect<Finish, ChatError | Cause.Done> = Effect.flatMap(pull, onChunk)
+      const ended = <A>(effect: Effect.Effect<A, ChatError | Cause.Done>): Effect.Effect<A, ChatError> =>
+        Pull.catchDone(effect, () =>
+          Effect.fail(truncated(source, route, "The stream ended without a finish event"))
+        )
+      // The breaker guards the first pull only.
+      return yield* watchdog.race(ended(Effect.flatMap(guard(ended(pull)), onChunk)))
     })
   )
 

@@ -14,11 +14,15 @@ import * as Continuation from "./Continuation.ts"
 export interface Route {
   /** What the consumer has received so far. */
   readonly delivered: () => Continuation.Delivered
-  /** Hands `events` over (in one batch) and records `delivered` as the consumer's state after them. */
+  /**
+   * Hands `events` over (in one batch) and records `delivered` as the
+   * consumer's state after them. Its result means nothing (it is the queue's,
+   * left unmapped on this per-token path).
+   */
   readonly send: (
     events: ReadonlyArray<StreamEvent>,
     delivered?: Continuation.Delivered
-  ) => Effect.Effect<void>
+  ) => Effect.Effect<unknown>
 }
 
 /** A route into the queue of a `Stream.callback`, observed by the call's telemetry on the way; its consumer already has `text` (none by default). */
@@ -30,10 +34,8 @@ export const toQueue =
       delivered: () => delivered,
       send: (events, next) => {
         if (next !== undefined) delivered = next
-        const offer =
-          events.length === 1
-            ? Effect.asVoid(Queue.offer(queue, events[0] as StreamEvent))
-            : Effect.asVoid(Queue.offerAll(queue, events))
+        const offer: Effect.Effect<unknown> =
+          events.length === 1 ? Queue.offer(queue, events[0] as StreamEvent) : Queue.offerAll(queue, events)
         const observed = observer.events(events)
         return observed === undefined ? offer : Effect.andThen(observed, offer)
       }
