@@ -106,15 +106,21 @@ export const streamed = (
       // The hot loop, one pulled chunk per turn, kept to a few steps: read the chunk (pure), hand its
       // events over, pull again; a stream that ends (Done) before the finish event is truncated.
       const onChunk = (chunk: ReadonlyArray<ModelEvent>): Effect.Effect<Finish, ChatError | Cause.Done> => {
-        watchdog.touch()
+        watchdog.hold()
         const step = Continuation.read(reading, route.delivered(), chunk)
         if (Continuation.isRejected(step)) return rejected(source, route, reading, step)
         reading = step.reading
         leg?.record(reading, step.finish !== undefined)
         if (step.finish !== undefined) return Effect.as(route.send(step.events, step.delivered), step.finish)
         return step.events.length === 0
-          ? loop
-          : Effect.flatMap(route.send(step.events, step.delivered), () => loop)
+          ? pullAgain()
+          : Effect.flatMap(route.send(step.events, step.delivered), pullAgain)
+      }
+      // The idle deadline times the model, not the consumer: it is held during the handoff and starts
+      // again once a slow consumer has taken it.
+      const pullAgain = () => {
+        watchdog.touch()
+        return loop
       }
       const loop: Effect.Effect<Finish, ChatError | Cause.Done> = Effect.flatMap(pull, onChunk)
       const ended = <A>(effect: Effect.Effect<A, ChatError | Cause.Done>): Effect.Effect<A, ChatError> =>

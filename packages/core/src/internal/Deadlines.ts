@@ -32,6 +32,8 @@ const timeout = (source: Source, phase: TimeoutPhase, duration: Duration.Duratio
 export interface Watchdog {
   /** Something arrived: the next must come within `idle`. */
   readonly touch: () => void
+  /** No deadline while the consumer takes a handoff (a slow consumer is not a stalled model); `touch` after. */
+  readonly hold: () => void
   /** Runs `effect` until the current deadline passes; then fails with a retryable `Timeout`. */
   readonly race: <A>(effect: Effect.Effect<A, ChatError>) => Effect.Effect<A, ChatError>
 }
@@ -60,6 +62,10 @@ export const watchdog = (source: Source, options: Options): Effect.Effect<Watchd
       touch: () => {
         phase = "idle"
         deadline = clock.currentTimeMillisUnsafe() + idleMillis
+      },
+      hold: () => {
+        phase = "idle"
+        deadline = Number.POSITIVE_INFINITY
       },
       race: (effect) => Effect.raceFirst(effect, expire)
     }
