@@ -36,7 +36,7 @@ const accept = (skip: number): Verdict => ({ _tag: "Accept", skip })
 const reject = (reason: RejectionReason, detail: string): Verdict => ({ _tag: "Reject", reason, detail })
 
 /** How much of a continuation is read before deciding (unless it ends first). */
-export const window = 320
+const window = 320
 /** A head this long (and at least `decideWords` words) is enough to rule out a restart. */
 const decideChars = 96
 const decideWords = 16
