@@ -132,7 +132,7 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
   }
   const schedule = RetrySchedule.fromPolicy(resolved.retry)
   const events = (request: ChatRequest.ChatRequest, observer: ChatTelemetry.CallObserver, delivered = "") =>
-    Call.stream(engine, schedule, request, Route.toQueue(observer, delivered), observer.span)
+    Call.stream(engine, schedule, request, Route.toSink(observer, delivered), observer.span)
 
   const unobserved: ChatTelemetry.CallObserver = { events: () => undefined, span: identity }
 

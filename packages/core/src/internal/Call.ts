@@ -6,9 +6,8 @@
  */
 import * as Effect from "effect/Effect"
 import { identity } from "effect/Function"
-import * as Queue from "effect/Queue"
 import type * as Schedule from "effect/Schedule"
-import * as Stream from "effect/Stream"
+import type * as Stream from "effect/Stream"
 import { fromEvents } from "../ChatCompletion.ts"
 import { type ChatError, NotFound, StreamTruncated } from "../ChatError.ts"
 import type { ChatRequest } from "../ChatRequest.ts"
@@ -22,6 +21,7 @@ import * as Continuation from "./Continuation.ts"
 import * as ContinuationRequest from "./ContinuationRequest.ts"
 import type * as Cooldown from "./Cooldown.ts"
 import * as Deadlines from "./Deadlines.ts"
+import * as Handoff from "./Handoff.ts"
 import * as Recovery from "./Recovery.ts"
 import * as Resume from "./Resume.ts"
 import type { Route } from "./Route.ts"
@@ -203,11 +203,11 @@ export const stream = (
   engine: Engine,
   schedule: Schedule.Schedule<unknown, ChatError>,
   request: ChatRequest,
-  route: <E>(queue: Queue.Queue<StreamEvent, E>) => Route,
+  route: (sink: Handoff.Sink<StreamEvent>) => Route,
   span: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E> = identity
 ): Stream.Stream<StreamEvent, ChatError> =>
-  Stream.callback<StreamEvent, ChatError>(
-    (queue) =>
+  Handoff.stream<StreamEvent, ChatError>(
+    (sink) =>
       Effect.gen(function* () {
         const remaining = yield* Deadlines.remaining(engine.deadlines)
         const recovery = yield* Recovery.make({
@@ -215,11 +215,7 @@ export const stream = (
           maxRetryAfter: engine.policy.retry.maxRetryAfter,
           remaining
         })
-        yield* run(engine, recovery, request, route(queue))
-      }).pipe(
-        Deadlines.total({ provider: engine.provider, model: request.model }, engine.deadlines),
-        span,
-        Effect.andThen(Queue.end(queue))
-      ),
-    { bufferSize }
+        yield* run(engine, recovery, request, route(sink))
+      }).pipe(Deadlines.total({ provider: engine.provider, model: request.model }, engine.deadlines), span),
+    bufferSize
   )
