@@ -123,7 +123,8 @@ const attempt = (
         "gen_ai.request.model": target.model,
         "steadystream.attempt.streaming": target.streaming,
         "steadystream.attempt.continuation": delivered.text !== ""
-      }
+      },
+      captureStackTrace: false
     }
   )
 }
@@ -216,6 +217,7 @@ export const stream = (
           remaining
         })
         yield* run(engine, recovery, request, route(sink))
-      }).pipe(Deadlines.total({ provider: engine.provider, model: request.model }, engine.deadlines), span),
-    bufferSize
+      }).pipe(span),
+    bufferSize,
+    Deadlines.total({ provider: engine.provider, model: request.model }, engine.deadlines)
   )

@@ -71,22 +71,19 @@ export const watchdog = (source: Source, options: Options): Effect.Effect<Watchd
     }
   })
 
-/** Bounds a whole call by `total`: past it, a final (non-retryable) `Timeout`. */
-export const total =
-  (source: Source, options: Options) =>
-  <A>(effect: Effect.Effect<A, ChatError>): Effect.Effect<A, ChatError> =>
-    Effect.timeoutOrElse(effect, {
-      duration: options.total,
-      orElse: () =>
-        Effect.fail(
-          timeout(
-            source,
-            "total",
-            options.total,
-            `The call did not finish within ${Duration.format(options.total)}`
-          )
-        )
-    })
+/** The end of a whole call: fails with a final (non-retryable) `Timeout` once `total` has passed. */
+export const total = (source: Source, options: Options): Effect.Effect<never, ChatError> =>
+  Effect.andThen(
+    Effect.sleep(options.total),
+    Effect.failSync(() =>
+      timeout(
+        source,
+        "total",
+        options.total,
+        `The call did not finish within ${Duration.format(options.total)}`
+      )
+    )
+  )
 
 /** The time left before `total` ends, from a call's start. */
 export const remaining = Effect.fnUntraced(function* (options: Options) {

@@ -5,14 +5,19 @@
  * tokens arriving one per packet, that turn was most of the engine's cost per
  * token. Like `Stream.callback`: the producer runs in the stream's scope
  * (stopping the consumer interrupts it), it pauses while `capacity` items
- * wait, and its failure fails the stream after what it sent.
+ * wait, and its failure fails the stream after what it sent. A `deadline`
+ * (an effect that fails when time is up) races the producer from a single
+ * sleeping fiber: when it fails first, the producer is interrupted and the
+ * stream fails with its error.
  *
  * @internal
  */
+import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Channel from "effect/Channel"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import type * as Pull from "effect/Pull"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -85,22 +90,38 @@ const make = <A, E>(capacity: number) => {
  */
 export const stream = <A, E>(
   produce: (sink: Sink<A>) => Effect.Effect<unknown, E>,
-  capacity: number
+  capacity: number,
+  deadline?: Effect.Effect<never, E>
 ): Stream.Stream<A, E> =>
   Stream.fromChannel(
     Channel.fromTransform((_, scope: Scope.Scope) =>
-      Effect.suspend(() => {
+      Effect.gen(function* () {
         const handoff = make<A, E>(capacity)
-        return Effect.as(
-          Effect.forkIn(
-            Effect.onExit(produce(handoff.sink), (exit) => Effect.sync(() => handoff.end(exit))),
-            scope,
-            {
-              startImmediately: true
-            }
+        let expired: Exit.Exit<never, E> | undefined
+        let timer: Fiber.Fiber<void> | undefined
+        const producer = yield* Effect.forkIn(
+          Effect.onExit(produce(handoff.sink), (exit) =>
+            Effect.sync(() => {
+              timer?.interruptUnsafe()
+              handoff.end(expired ?? exit)
+            })
           ),
-          handoff.take as Pull.Pull<import("effect/Array").NonEmptyReadonlyArray<A>, E>
+          scope,
+          { startImmediately: true }
         )
+        if (deadline !== undefined && producer.pollUnsafe() === undefined) {
+          timer = yield* Effect.forkIn(
+            Effect.catch(deadline, (error) =>
+              Effect.suspend(() => {
+                expired = Exit.fail(error)
+                return Fiber.interrupt(producer)
+              })
+            ),
+            scope,
+            { startImmediately: true }
+          )
+        }
+        return handoff.take as Pull.Pull<NonEmptyReadonlyArray<A>, E>
       })
     )
   )
