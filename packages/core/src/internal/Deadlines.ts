@@ -4,14 +4,17 @@
  * whole call).
  *
  * The per-attempt deadline is one plain number moved on each pulled chunk and
- * watched by a single timer fiber, instead of a timer armed per chunk.
+ * watched by one `Timer` (a host timer with the live clock), re-armed only
+ * when it fires early: no timer per chunk, and no fiber parked in a sleep.
  *
  * @internal
  */
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import { type ChatError, Timeout, type TimeoutPhase } from "../ChatError.ts"
+import * as Timer from "./Timer.ts"
 
 export interface Options {
   readonly firstToken: Duration.Duration
@@ -34,56 +37,83 @@ export interface Watchdog {
   readonly touch: () => void
   /** No deadline while the consumer takes a handoff (a slow consumer is not a stalled model); `touch` after. */
   readonly hold: () => void
-  /** Runs `effect` until the current deadline passes; then fails with a retryable `Timeout`. */
+  /**
+   * Runs `effect` in a fiber of its own until the current deadline passes;
+   * then interrupts it and fails with a retryable `Timeout`.
+   */
   readonly race: <A>(effect: Effect.Effect<A, ChatError>) => Effect.Effect<A, ChatError>
 }
 
 export const watchdog = (source: Source, options: Options): Effect.Effect<Watchdog> =>
-  Effect.map(Clock.clockWith(Effect.succeed), (clock) => {
+  Effect.map(Timer.make, (timer) => {
     const idleMillis = Duration.toMillis(options.idle)
     let phase: TimeoutPhase = "first-token"
-    let deadline = clock.currentTimeMillisUnsafe() + Duration.toMillis(options.firstToken)
-    const expire = Effect.gen(function* () {
-      while (true) {
-        const left = deadline - clock.currentTimeMillisUnsafe()
-        if (left <= 0) {
-          const duration = phase === "first-token" ? options.firstToken : options.idle
-          const what = phase === "first-token" ? "first event" : "event"
-          return yield* Effect.fail(
-            timeout(source, phase, duration, `No ${what} within ${Duration.format(duration)}`)
-          )
-        }
-        // The deadline only moves later, except once: from first-token to the (shorter) idle one after
-        // the first chunk. Waking at least every `idle` catches that too, and exactly on time.
-        yield* Effect.sleep(Duration.millis(Math.min(left, idleMillis)))
-      }
-    })
+    let deadline = timer.now() + Duration.toMillis(options.firstToken)
+    const expired = () => {
+      const duration = phase === "first-token" ? options.firstToken : options.idle
+      const what = phase === "first-token" ? "first event" : "event"
+      return timeout(source, phase, duration, `No ${what} within ${Duration.format(duration)}`)
+    }
     return {
       touch: () => {
         phase = "idle"
-        deadline = clock.currentTimeMillisUnsafe() + idleMillis
+        deadline = timer.now() + idleMillis
       },
       hold: () => {
         phase = "idle"
         deadline = Number.POSITIVE_INFINITY
       },
-      race: (effect) => Effect.raceFirst(effect, expire)
+      race: <A>(effect: Effect.Effect<A, ChatError>) =>
+        Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (fiber) =>
+          Effect.callback<A, ChatError>((resume) => {
+            // The deadline only moves later, except once: from first-token to the (shorter) idle one after
+            // the first chunk. Waking at least every `idle` catches that too, and exactly on time.
+            const check = () => {
+              const left = deadline - timer.now()
+              if (left > 0) cancel = timer.after(Math.min(left, idleMillis), check)
+              else resume(Effect.andThen(Fiber.interrupt(fiber), Effect.fail(expired())))
+            }
+            let cancel = timer.after(Math.min(deadline - timer.now(), idleMillis), check)
+            fiber.addObserver((exit) => {
+              cancel()
+              resume(exit)
+            })
+            return Effect.suspend(() => {
+              cancel()
+              return Fiber.interrupt(fiber)
+            })
+          })
+        )
     }
   })
 
-/** The end of a whole call: fails with a final (non-retryable) `Timeout` once `total` has passed. */
-export const total = (source: Source, options: Options): Effect.Effect<never, ChatError> =>
-  Effect.andThen(
-    Effect.sleep(options.total),
-    Effect.failSync(() =>
-      timeout(
-        source,
-        "total",
-        options.total,
-        `The call did not finish within ${Duration.format(options.total)}`
-      )
-    )
-  )
+/**
+ * Arms the `total` deadline of a call: `expire` is called with a final
+ * (non-retryable) `Timeout` once it passes, unless the returned cancel was
+ * called first.
+ */
+export const total = (
+  source: Source,
+  options: Options
+): Effect.Effect<(expire: (error: ChatError) => void) => () => void> =>
+  Effect.map(Timer.make, (timer) => (expire) => {
+    const end = timer.now() + Duration.toMillis(options.total)
+    const check = () => {
+      const left = end - timer.now()
+      if (left > 0) cancel = timer.after(left, check)
+      else
+        expire(
+          timeout(
+            source,
+            "total",
+            options.total,
+            `The call did not finish within ${Duration.format(options.total)}`
+          )
+        )
+    }
+    let cancel = timer.after(end - timer.now(), check)
+    return () => cancel()
+  })
 
 /** The time left before `total` ends, from a call's start. */
 export const remaining = Effect.fnUntraced(function* (options: Options) {

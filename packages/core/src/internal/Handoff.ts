@@ -5,10 +5,9 @@
  * tokens arriving one per packet, that turn was most of the engine's cost per
  * token. Like `Stream.callback`: the producer runs in the stream's scope
  * (stopping the consumer interrupts it), it pauses while `capacity` items
- * wait, and its failure fails the stream after what it sent. A `deadline`
- * (an effect that fails when time is up) races the producer from a single
- * sleeping fiber: when it fails first, the producer is interrupted and the
- * stream fails with its error.
+ * wait, and its failure fails the stream after what it sent. When its
+ * `deadline` expires first, the producer is interrupted and the stream fails
+ * with the deadline's error.
  *
  * @internal
  */
@@ -17,7 +16,6 @@ import * as Cause from "effect/Cause"
 import * as Channel from "effect/Channel"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
 import type * as Pull from "effect/Pull"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -85,24 +83,30 @@ const make = <A, E>(capacity: number) => {
 }
 
 /**
+ * Arms a deadline: calls `expire` when time is up, unless the returned
+ * cancel was called first.
+ */
+export type Deadline<E> = Effect.Effect<(expire: (error: E) => void) => () => void>
+
+/**
  * The stream of what `produce` sends, ending when it ends. At most
  * `capacity` items wait for a slow consumer.
  */
 export const stream = <A, E>(
   produce: (sink: Sink<A>) => Effect.Effect<unknown, E>,
   capacity: number,
-  deadline?: Effect.Effect<never, E>
+  deadline?: Deadline<E>
 ): Stream.Stream<A, E> =>
   Stream.fromChannel(
     Channel.fromTransform((_, scope: Scope.Scope) =>
       Effect.gen(function* () {
         const handoff = make<A, E>(capacity)
         let expired: Exit.Exit<never, E> | undefined
-        let timer: Fiber.Fiber<void> | undefined
+        let cancel: (() => void) | undefined
         const producer = yield* Effect.forkIn(
           Effect.onExit(produce(handoff.sink), (exit) =>
             Effect.sync(() => {
-              timer?.interruptUnsafe()
+              cancel?.()
               handoff.end(expired ?? exit)
             })
           ),
@@ -110,16 +114,10 @@ export const stream = <A, E>(
           { startImmediately: true }
         )
         if (deadline !== undefined && producer.pollUnsafe() === undefined) {
-          timer = yield* Effect.forkIn(
-            Effect.catch(deadline, (error) =>
-              Effect.suspend(() => {
-                expired = Exit.fail(error)
-                return Fiber.interrupt(producer)
-              })
-            ),
-            scope,
-            { startImmediately: true }
-          )
+          cancel = (yield* deadline)((error) => {
+            expired = Exit.fail(error)
+            producer.interruptUnsafe()
+          })
         }
         return handoff.take as Pull.Pull<NonEmptyReadonlyArray<A>, E>
       })

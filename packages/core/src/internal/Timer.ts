@@ -1,0 +1,47 @@
+/**
+ * Timers on the current `Clock` that cost no fiber: with the live clock, a
+ * plain host timer; with any other clock (a `TestClock`, say), a fiber
+ * sleeping on it, so that tests move time as before. A deadline armed this
+ * way is a few bytes and one host timer per open stream, instead of a fiber
+ * parked in a sleep.
+ *
+ * @internal
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+
+export interface Timer {
+  /** The clock's time, in milliseconds. */
+  readonly now: () => number
+  /**
+   * Calls `f` once, after `millis` (at most about 24 days: a longer wait
+   * calls it early, so a caller re-checks its deadline); returns a cancel.
+   */
+  readonly after: (millis: number, f: () => void) => () => void
+}
+
+/** The longest delay a host timer takes. */
+const maxMillis = 2 ** 31 - 1
+
+const live = Object.getPrototypeOf(Clock.Clock.defaultValue())
+
+const hostTimer = (millis: number, f: () => void) => {
+  const handle = setTimeout(f, Math.min(Math.max(millis, 0), maxMillis))
+  return () => clearTimeout(handle)
+}
+
+/** The timers of the current clock. */
+export const make: Effect.Effect<Timer> = Effect.flatMap(Clock.clockWith(Effect.succeed), (clock) => {
+  const now = () => clock.currentTimeMillisUnsafe()
+  if (Object.getPrototypeOf(clock) === live) return Effect.succeed({ now, after: hostTimer })
+  return Effect.map(Effect.context<never>(), (context) => ({
+    now,
+    after: (millis, f) => {
+      const fiber = Effect.runForkWith(context)(
+        Effect.andThen(clock.sleep(Duration.millis(Math.max(millis, 0))), Effect.sync(f))
+      )
+      return () => fiber.interruptUnsafe()
+    }
+  }))
+})
