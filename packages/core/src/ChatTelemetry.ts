@@ -227,6 +227,81 @@ export interface CallObserver {
 }
 
 /**
+ * One observed call: its `CallObserver`, and `finish`, to run with the call's
+ * exit (it counts the request and its outcome and records the duration).
+ *
+ * @since 0.2.0
+ */
+export interface ObservedCall {
+  readonly observer: CallObserver
+  readonly finish: (exit: Exit.Exit<unknown, ChatError>) => Effect.Effect<void>
+}
+
+/**
+ * Starts observing one streamed call (what {@link observeCall} does, for a
+ * caller that runs `finish` itself, without wrapping its stream).
+ *
+ * @since 0.2.0
+ */
+export const startCall = (provider: string, request: ChatRequest): Effect.Effect<ObservedCall> =>
+  Effect.map(Clock.currentTimeMillis, (startedAt) => {
+    const attributes = { provider, model: request.model }
+    let delivered = false
+    const recovery = (counter: Effect.Effect<void>, error: ChatError) =>
+      Effect.all(
+        [
+          counter,
+          countError(attributes, error, false),
+          delivered ? Metric.update(Metric.withAttributes(midStreamRecoveries, attributes), 1) : Effect.void
+        ],
+        { discard: true }
+      )
+    const one = (event: StreamEvent): Effect.Effect<void> | undefined => {
+      switch (event.type) {
+        case "text-delta":
+        case "tool-call-delta": {
+          if (delivered) return undefined
+          delivered = true
+          return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            Metric.update(Metric.withAttributes(timeToFirstToken, attributes), now - startedAt)
+          )
+        }
+        case "finish":
+          return annotateFinish(event.reason, event.usage)
+        case "retrying":
+          return recovery(
+            Metric.update(Metric.withAttributes(retries, { ...attributes, tag: event.error._tag }), 1),
+            event.error
+          )
+        case "fallback":
+          return recovery(
+            Metric.update(Metric.withAttributes(fallbacks, { ...attributes, step: event.step }), 1),
+            event.error
+          )
+        default:
+          return undefined
+      }
+    }
+    const observer: CallObserver = {
+      span: (effect) =>
+        Effect.withSpan(effect, "steadystream.chat.stream", {
+          attributes: requestAttributes(provider, request),
+          captureStackTrace: false
+        }),
+      events: (events) => {
+        if (events.length === 1) return one(events[0] as StreamEvent)
+        let all: Effect.Effect<void> | undefined
+        for (const event of events) {
+          const effect = one(event)
+          if (effect !== undefined) all = all === undefined ? effect : Effect.andThen(all, effect)
+        }
+        return all
+      }
+    }
+    return { observer, finish: (exit) => finishRequest(attributes, "stream", startedAt, exit) }
+  })
+
+/**
  * Observes one streamed call whose events are reported to the
  * `CallObserver` it is built with (the way `ResilientChat` reports them, on
  * the one route its events take to the consumer): counts requests, errors,
@@ -246,70 +321,11 @@ export interface CallObserver {
 export const observeCall =
   (provider: string, request: ChatRequest) =>
   <R>(make: (observer: CallObserver) => Stream.Stream<StreamEvent, ChatError, R>) =>
-    Stream.suspend(() => {
-      const attributes = { provider, model: request.model }
-      let startedAt = 0
-      let delivered = false
-      const recovery = (counter: Effect.Effect<void>, error: ChatError) =>
-        Effect.all(
-          [
-            counter,
-            countError(attributes, error, false),
-            delivered ? Metric.update(Metric.withAttributes(midStreamRecoveries, attributes), 1) : Effect.void
-          ],
-          { discard: true }
-        )
-      const one = (event: StreamEvent): Effect.Effect<void> | undefined => {
-        switch (event.type) {
-          case "text-delta":
-          case "tool-call-delta": {
-            if (delivered) return undefined
-            delivered = true
-            return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-              Metric.update(Metric.withAttributes(timeToFirstToken, attributes), now - startedAt)
-            )
-          }
-          case "finish":
-            return annotateFinish(event.reason, event.usage)
-          case "retrying":
-            return recovery(
-              Metric.update(Metric.withAttributes(retries, { ...attributes, tag: event.error._tag }), 1),
-              event.error
-            )
-          case "fallback":
-            return recovery(
-              Metric.update(Metric.withAttributes(fallbacks, { ...attributes, step: event.step }), 1),
-              event.error
-            )
-          default:
-            return undefined
-        }
-      }
-      const observer: CallObserver = {
-        span: (effect) =>
-          Effect.withSpan(effect, "steadystream.chat.stream", {
-            attributes: requestAttributes(provider, request),
-            captureStackTrace: false
-          }),
-        events: (events) => {
-          if (events.length === 1) return one(events[0] as StreamEvent)
-          let all: Effect.Effect<void> | undefined
-          for (const event of events) {
-            const effect = one(event)
-            if (effect !== undefined) all = all === undefined ? effect : Effect.andThen(all, effect)
-          }
-          return all
-        }
-      }
-      return make(observer).pipe(
-        Stream.onStart(
-          Effect.map(Clock.currentTimeMillis, (now) => {
-            startedAt = now
-          })
-        ),
-        Stream.onExit((exit) => finishRequest(attributes, "stream", startedAt, exit))
+    Stream.unwrap(
+      Effect.map(startCall(provider, request), ({ observer, finish }) =>
+        Stream.onExit(make(observer), finish)
       )
-    })
+    )
 
 /**
  * Observes a stream of `StreamEvent`s like {@link observeCall}, looking at

@@ -11,6 +11,7 @@ import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as CircuitBreaker from "effect/persistence/CircuitBreaker"
 import type * as Redis from "effect/persistence/Redis"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { type ChatCompletion, fromEvents } from "./ChatCompletion.ts"
 import type { ChatError } from "./ChatError.ts"
@@ -21,6 +22,7 @@ import * as Breaker from "./internal/Breaker.ts"
 import * as Call from "./internal/Call.ts"
 import * as Chain from "./internal/Chain.ts"
 import * as Cooldown from "./internal/Cooldown.ts"
+import * as Handoff from "./internal/Handoff.ts"
 import * as Route from "./internal/Route.ts"
 import * as ResiliencePolicy from "./ResiliencePolicy.ts"
 import * as ResponseCache from "./ResponseCache.ts"
@@ -131,25 +133,26 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
     caching: resolved.fallback.some((step) => step._tag === "Cached")
   }
   const schedule = RetrySchedule.fromPolicy(resolved.retry)
-  const events = (request: ChatRequest.ChatRequest, observer: ChatTelemetry.CallObserver, delivered = "") =>
-    Call.stream(engine, schedule, request, Route.toSink(observer, delivered), observer.span)
+  const producer = (request: ChatRequest.ChatRequest, observer: ChatTelemetry.CallObserver, delivered = "") =>
+    Call.producer(engine, schedule, request, Route.toSink(observer, delivered), observer.span)
 
   const unobserved: ChatTelemetry.CallObserver = { events: () => undefined, span: identity }
 
+  // One stream layer per call: the request is validated, observed and produced in the stream's own scope.
   const stream: Service["stream"] = (input, options) =>
-    Stream.unwrap(
-      Effect.map(ChatRequest.validate(input, primary.provider), (request) =>
-        ChatTelemetry.observeCall(
-          primary.provider,
-          request
-        )((observer) => events(request, observer, options?.delivered))
+    Handoff.stream((scope) =>
+      Effect.flatMap(ChatRequest.validate(input, primary.provider), (request) =>
+        Effect.flatMap(ChatTelemetry.startCall(primary.provider, request), ({ observer, finish }) =>
+          Effect.as(Scope.addFinalizerExit(scope, finish), producer(request, observer, options?.delivered))
+        )
       )
     )
 
   const complete = (input: ChatRequest.ChatRequest): Effect.Effect<ChatCompletion, ChatError> =>
     Effect.flatMap(ChatRequest.validate(input, primary.provider), (request) =>
-      Effect.map(Stream.runCollect(events(request, unobserved)), (all) =>
-        fromEvents(all, request.model)
+      Effect.map(
+        Stream.runCollect(Handoff.stream(() => Effect.succeed(producer(request, unobserved)))),
+        (all) => fromEvents(all, request.model)
       ).pipe(ChatTelemetry.observeComplete(primary.provider, request))
     )
 

@@ -7,7 +7,6 @@
 import * as Effect from "effect/Effect"
 import { identity } from "effect/Function"
 import type * as Schedule from "effect/Schedule"
-import type * as Stream from "effect/Stream"
 import { fromEvents } from "../ChatCompletion.ts"
 import { type ChatError, NotFound, StreamTruncated } from "../ChatError.ts"
 import type { ChatRequest } from "../ChatRequest.ts"
@@ -21,7 +20,7 @@ import * as Continuation from "./Continuation.ts"
 import * as ContinuationRequest from "./ContinuationRequest.ts"
 import type * as Cooldown from "./Cooldown.ts"
 import * as Deadlines from "./Deadlines.ts"
-import * as Handoff from "./Handoff.ts"
+import type * as Handoff from "./Handoff.ts"
 import * as Recovery from "./Recovery.ts"
 import * as Resume from "./Resume.ts"
 import type { Route } from "./Route.ts"
@@ -197,27 +196,28 @@ const loop = Effect.fnUntraced(function* (
 })
 
 /** How many events may wait for a slow consumer before the producer pauses. */
-const bufferSize = 16
+const capacity = 16
 
-/** One call as a stream: run by a producer fiber, bounded by the `total` deadline. */
-export const stream = (
+/**
+ * One call's producer: runs the call, bounded by the `total` deadline, in the
+ * call's span; its events reach the consumer through `route`.
+ */
+export const producer = (
   engine: Engine,
   schedule: Schedule.Schedule<unknown, ChatError>,
   request: ChatRequest,
   route: (sink: Handoff.Sink<StreamEvent>) => Route,
   span: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E> = identity
-): Stream.Stream<StreamEvent, ChatError> =>
-  Handoff.stream<StreamEvent, ChatError>(
-    (sink) =>
-      Effect.gen(function* () {
-        const remaining = yield* Deadlines.remaining(engine.deadlines)
-        const recovery = yield* Recovery.make({
-          schedule,
-          maxRetryAfter: engine.policy.retry.maxRetryAfter,
-          remaining
-        })
-        yield* run(engine, recovery, request, route(sink))
-      }).pipe(span),
-    bufferSize,
-    Deadlines.total({ provider: engine.provider, model: request.model }, engine.deadlines)
-  )
+): Handoff.Producer<StreamEvent, ChatError> => ({
+  produce: (sink) =>
+    span(
+      Effect.flatMap(Deadlines.remaining(engine.deadlines), (remaining) =>
+        Effect.flatMap(
+          Recovery.make({ schedule, maxRetryAfter: engine.policy.retry.maxRetryAfter, remaining }),
+          (recovery) => run(engine, recovery, request, route(sink))
+        )
+      )
+    ),
+  capacity,
+  deadline: Deadlines.total({ provider: engine.provider, model: request.model }, engine.deadlines)
+})

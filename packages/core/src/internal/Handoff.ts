@@ -88,22 +88,28 @@ const make = <A, E>(capacity: number) => {
  */
 export type Deadline<E> = Effect.Effect<(expire: (error: E) => void) => () => void>
 
+/** What feeds one stream: its producer, how many items may wait, and its deadline. */
+export interface Producer<A, E> {
+  readonly produce: (sink: Sink<A>) => Effect.Effect<unknown, E>
+  readonly capacity: number
+  readonly deadline?: Deadline<E>
+}
+
 /**
- * The stream of what `produce` sends, ending when it ends. At most
- * `capacity` items wait for a slow consumer.
+ * The stream of what a producer sends, ending when it ends. `open` makes the
+ * producer when the stream starts, in the stream's scope (a finalizer added
+ * there sees how the stream ended); its failure fails the stream.
  */
-export const stream = <A, E>(
-  produce: (sink: Sink<A>) => Effect.Effect<unknown, E>,
-  capacity: number,
-  deadline?: Deadline<E>
-): Stream.Stream<A, E> =>
+export const stream = <A, E, R>(
+  open: (scope: Scope.Scope) => Effect.Effect<Producer<A, E>, E, R>
+): Stream.Stream<A, E, R> =>
   Stream.fromChannel(
     Channel.fromTransform((_, scope: Scope.Scope) =>
-      Effect.gen(function* () {
+      Effect.flatMap(open(scope), ({ produce, capacity, deadline }) => {
         const handoff = make<A, E>(capacity)
         let expired: Exit.Exit<never, E> | undefined
         let cancel: (() => void) | undefined
-        const producer = yield* Effect.forkIn(
+        const running = Effect.forkIn(
           Effect.onExit(produce(handoff.sink), (exit) =>
             Effect.sync(() => {
               cancel?.()
@@ -113,13 +119,18 @@ export const stream = <A, E>(
           scope,
           { startImmediately: true }
         )
-        if (deadline !== undefined && producer.pollUnsafe() === undefined) {
-          cancel = (yield* deadline)((error) => {
-            expired = Exit.fail(error)
-            producer.interruptUnsafe()
-          })
-        }
-        return handoff.take as Pull.Pull<NonEmptyReadonlyArray<A>, E>
+        const take = handoff.take as Pull.Pull<NonEmptyReadonlyArray<A>, E>
+        return Effect.flatMap(running, (producer) =>
+          deadline === undefined || producer.pollUnsafe() !== undefined
+            ? Effect.succeed(take)
+            : Effect.map(deadline, (arm) => {
+                cancel = arm((error) => {
+                  expired = Exit.fail(error)
+                  producer.interruptUnsafe()
+                })
+                return take
+              })
+        )
       })
     )
   )
