@@ -92,45 +92,63 @@ export const streamed = (
   deadlines: Deadlines.Options,
   guard: Guard,
   leg?: Leg
-): Effect.Effect<Finish, ChatError> =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const source = sourceOf(target)
-      const watchdog = yield* Deadlines.watchdog(source, deadlines)
-      // One fiber pulls: no semaphore or context copy per pull (as Stream.toPull adds).
-      const pull = yield* Channel.toPullScoped(
-        Stream.toChannel(leg?.events ?? target.service.stream(request)),
-        yield* Effect.scope
-      )
-      let reading = leg?.reading ?? Continuation.start(route.delivered(), kind)
-      // The hot loop, one pulled chunk per turn, kept to a few steps: read the chunk (pure), hand its
-      // events over, pull again; a stream that ends (Done) before the finish event is truncated.
-      const onChunk = (chunk: ReadonlyArray<ModelEvent>): Effect.Effect<Finish, ChatError | Cause.Done> => {
-        watchdog.hold()
-        const step = Continuation.read(reading, route.delivered(), chunk)
-        if (Continuation.isRejected(step)) return rejected(source, route, reading, step)
-        reading = step.reading
-        leg?.record(reading, step.finish !== undefined)
-        if (step.finish !== undefined) return Effect.as(route.send(step.events, step.delivered), step.finish)
-        return step.events.length === 0
-          ? pullAgain()
-          : Effect.flatMap(route.send(step.events, step.delivered), pullAgain)
-      }
-      // The idle deadline times the model, not the consumer: it is held during the handoff and starts
-      // again once a slow consumer has taken it.
-      const pullAgain = () => {
-        watchdog.touch()
-        return loop
-      }
-      const loop: Effect.Effect<Finish, ChatError | Cause.Done> = Effect.flatMap(pull, onChunk)
-      const ended = <A>(effect: Effect.Effect<A, ChatError | Cause.Done>): Effect.Effect<A, ChatError> =>
-        Pull.catchDone(effect, () =>
-          Effect.fail(truncated(source, route, "The stream ended without a finish event"))
+): Effect.Effect<Finish, ChatError> => {
+  const source = sourceOf(target)
+  // Everything of the attempt, its scope included, lives in the watchdog's fiber: nothing of it stays behind in
+  // the caller's frames while it streams.
+  return Effect.flatMap(Deadlines.watchdog(source, deadlines), (watchdog) =>
+    watchdog.race(
+      Effect.scoped(
+        Effect.flatMap(Effect.scope, (scope) =>
+          // One fiber pulls: no semaphore or context copy per pull (as Stream.toPull adds).
+          Effect.flatMap(
+            Channel.toPullScoped(Stream.toChannel(leg?.events ?? target.service.stream(request)), scope),
+            (pull) => follow(source, kind, route, watchdog, guard, pull, leg)
+          )
         )
-      // The breaker guards the first pull only.
-      return yield* watchdog.race(ended(Effect.flatMap(guard(ended(pull)), onChunk)))
-    })
+      )
+    )
   )
+}
+
+/** Reads the attempt's stream chunk by chunk and hands its verified output over, until the answer finishes. */
+const follow = (
+  source: Source,
+  kind: Continuation.Kind,
+  route: Route,
+  watchdog: Deadlines.Watchdog,
+  guard: Guard,
+  pull: Pull.Pull<ReadonlyArray<ModelEvent>, ChatError>,
+  leg: Leg | undefined
+): Effect.Effect<Finish, ChatError> => {
+  let reading = leg?.reading ?? Continuation.start(route.delivered(), kind)
+  // The hot loop, one pulled chunk per turn, kept to a few steps: read the chunk (pure), hand its
+  // events over, pull again; a stream that ends (Done) before the finish event is truncated.
+  const onChunk = (chunk: ReadonlyArray<ModelEvent>): Effect.Effect<Finish, ChatError | Cause.Done> => {
+    watchdog.hold()
+    const step = Continuation.read(reading, route.delivered(), chunk)
+    if (Continuation.isRejected(step)) return rejected(source, route, reading, step)
+    reading = step.reading
+    leg?.record(reading, step.finish !== undefined)
+    if (step.finish !== undefined) return Effect.as(route.send(step.events, step.delivered), step.finish)
+    return step.events.length === 0
+      ? pullAgain()
+      : Effect.flatMap(route.send(step.events, step.delivered), pullAgain)
+  }
+  // The idle deadline times the model, not the consumer: it is held during the handoff and starts
+  // again once a slow consumer has taken it.
+  const pullAgain = () => {
+    watchdog.touch()
+    return loop
+  }
+  const loop: Effect.Effect<Finish, ChatError | Cause.Done> = Effect.flatMap(pull, onChunk)
+  const ended = <A>(effect: Effect.Effect<A, ChatError | Cause.Done>): Effect.Effect<A, ChatError> =>
+    Pull.catchDone(effect, () =>
+      Effect.fail(truncated(source, route, "The stream ended without a finish event"))
+    )
+  // The breaker guards the first pull only.
+  return ended(Effect.flatMap(guard(ended(pull)), onChunk))
+}
 
 /** The model events a whole answer stands for. */
 const eventsOf = (completion: ChatCompletion): ReadonlyArray<ModelEvent> => [

@@ -10,7 +10,6 @@
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
@@ -101,7 +100,8 @@ export const make = Effect.fnUntraced(function* (
       )
     )
 
-  return (source, bounds, attempt) =>
+  // Waits out a cooldown; the ticket of the call's slot.
+  const wait = (source: Source, bounds: Bounds) =>
     Effect.gen(function* () {
       let ticket = yield* consume(source)
       while (Duration.isGreaterThan(ticket.delay, Duration.zero)) {
@@ -118,11 +118,12 @@ export const make = Effect.fnUntraced(function* (
         // A learned pace reserved this call's slot; after a cooldown, look again (a new epoch begins).
         ticket = phase === "cooldown" ? yield* consume(source) : { ...ticket, delay: Duration.zero }
       }
-      const exit = yield* Effect.exit(attempt)
-      if (Exit.isFailure(exit)) {
-        const error = Exit.findErrorOption(exit)
-        if (Option.isSome(error)) yield* feedback(source, ticket.epoch, error.value)
-      }
-      return yield* exit
+      return ticket
     })
+
+  // No frame of the wait stays behind while the attempt runs (it may stream for minutes).
+  return (source, bounds, attempt) =>
+    Effect.flatMap(wait(source, bounds), (ticket) =>
+      Effect.tapError(attempt, (error) => feedback(source, ticket.epoch, error))
+    )
 })
