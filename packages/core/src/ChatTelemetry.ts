@@ -14,6 +14,7 @@ import type { ChatCompletion } from "./ChatCompletion.ts"
 import type { ChatError } from "./ChatError.ts"
 import type { ChatRequest } from "./ChatRequest.ts"
 import { ErrorRateMonitor } from "./ErrorRateMonitor.ts"
+import * as Span from "./internal/Span.ts"
 import type { StreamEvent } from "./StreamEvent.ts"
 import type { Usage } from "./Usage.ts"
 
@@ -283,11 +284,7 @@ export const startCall = (provider: string, request: ChatRequest): Effect.Effect
       }
     }
     const observer: CallObserver = {
-      span: (effect) =>
-        Effect.withSpan(effect, "steadystream.chat.stream", {
-          attributes: requestAttributes(provider, request),
-          captureStackTrace: false
-        }),
+      span: (effect) => Span.around(effect, "steadystream.chat.stream", requestAttributes(provider, request)),
       events: (events) => {
         if (events.length === 1) return one(events[0] as StreamEvent)
         let all: Effect.Effect<void> | undefined

@@ -24,6 +24,7 @@ import type * as Handoff from "./Handoff.ts"
 import * as Recovery from "./Recovery.ts"
 import * as Resume from "./Resume.ts"
 import type { Route } from "./Route.ts"
+import * as Span from "./Span.ts"
 
 /** What a call needs, built once per `ResilientChat`. */
 export interface Engine {
@@ -113,17 +114,14 @@ const attempt = (
     fits: recovery.fits,
     announce: (delay) => route.send([{ type: "cooldown", model: target.model, delay }])
   }
-  return Effect.withSpan(
+  return Span.around(
     engine.cooldown({ ...source, key: target.key }, bounds, call),
     "steadystream.chat.attempt",
     {
-      attributes: {
-        "gen_ai.system": target.service.provider,
-        "gen_ai.request.model": target.model,
-        "steadystream.attempt.streaming": target.streaming,
-        "steadystream.attempt.continuation": delivered.text !== ""
-      },
-      captureStackTrace: false
+      "gen_ai.system": target.service.provider,
+      "gen_ai.request.model": target.model,
+      "steadystream.attempt.streaming": target.streaming,
+      "steadystream.attempt.continuation": delivered.text !== ""
     }
   )
 }
