@@ -122,9 +122,11 @@ export class ResilientChat extends Context.Service<ResilientChat, Service>()(
 export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.ResiliencePolicy) {
   const resolved = ResiliencePolicy.resolve(policy)
   const primary = yield* ChatModel
+  const steps = yield* Chain.make(primary, resolved.fallback)
   const engine: Call.Engine = {
     provider: primary.provider,
-    steps: yield* Chain.make(primary, resolved.fallback),
+    steps,
+    resumable: steps.some((step) => step._tag === "Target" && step.resumable),
     policy: resolved,
     deadlines: resolved.timeouts,
     guard: yield* Breaker.make(resolved.circuitBreaker),

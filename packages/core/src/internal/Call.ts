@@ -31,6 +31,8 @@ export interface Engine {
   /** The primary model's provider, for errors of the whole call. */
   readonly provider: string
   readonly steps: ReadonlyArray<Chain.Step>
+  /** Whether a step's model can resume a broken generation (else no call tracks resume points). */
+  readonly resumable: boolean
   readonly policy: ResiliencePolicy.Resolved
   readonly deadlines: Deadlines.Options
   readonly guard: Breaker.Guard
@@ -131,7 +133,7 @@ const attempt = (
  * `route`. A broken generation that can be resumed is resumed (`Resume`).
  */
 export const run = (engine: Engine, recovery: Recovery.Recovery, request: ChatRequest, route: Route) =>
-  Resume.tracked((resume) => loop(engine, recovery, request, route, resume))
+  Resume.tracked(engine.resumable, (resume) => loop(engine, recovery, request, route, resume))
 
 const loop = Effect.fnUntraced(function* (
   engine: Engine,

@@ -24,7 +24,13 @@ export interface Target {
 
 /** One step of the chain: a model to call, or a whole answer to serve. */
 export type Step =
-  | { readonly _tag: "Target"; readonly name: string; readonly target: (request: ChatRequest) => Target }
+  | {
+      readonly _tag: "Target"
+      readonly name: string
+      readonly target: (request: ChatRequest) => Target
+      /** Whether its model can resume a broken generation (`ChatModel.resumable`). */
+      readonly resumable: boolean
+    }
   | { readonly _tag: "Cached"; readonly name: string }
   | { readonly _tag: "Static"; readonly name: string; readonly completion: ChatCompletion }
 
@@ -41,26 +47,42 @@ export const make = Effect.fnUntraced(function* (
   fallback: ReadonlyArray<FallbackStep.FallbackStep>
 ): Effect.fn.Return<ReadonlyArray<Step>, never, Scope.Scope> {
   const steps: Array<Step> = [
-    { _tag: "Target", name: "primary", target: target(primary, primary.provider, undefined, true) }
+    {
+      _tag: "Target",
+      name: "primary",
+      target: target(primary, primary.provider, undefined, true),
+      resumable: primary.resumable !== undefined
+    }
   ]
   for (const step of fallback) {
     const name = FallbackStep.name(step)
     switch (step._tag) {
       case "NonStreaming":
-        steps.push({ _tag: "Target", name, target: target(primary, primary.provider, undefined, false) })
+        steps.push({
+          _tag: "Target",
+          name,
+          target: target(primary, primary.provider, undefined, false),
+          resumable: primary.resumable !== undefined
+        })
         break
       case "Model":
         steps.push({
           _tag: "Target",
           name,
-          target: target(primary, primary.provider, step.model, step.streaming)
+          target: target(primary, primary.provider, step.model, step.streaming),
+          resumable: primary.resumable !== undefined
         })
         break
       case "ChatModel": {
         const service: ChatModelService = Layer.isLayer(step.chatModel)
           ? Context.get(yield* Layer.build(step.chatModel as Layer.Layer<ChatModel>), ChatModel)
           : (step.chatModel as ChatModelService)
-        steps.push({ _tag: "Target", name, target: target(service, step.name, step.model, step.streaming) })
+        steps.push({
+          _tag: "Target",
+          name,
+          target: target(service, step.name, step.model, step.streaming),
+          resumable: service.resumable !== undefined
+        })
         break
       }
       case "Cached":

@@ -150,15 +150,29 @@ export const make = (): Tracker => {
   }
 }
 
+const noRecord = () => {}
+
+/** The tracker of a call none of whose targets can resume: every leg is a fresh stream, nothing is held. */
+const untracked: Tracker = {
+  abandon: Effect.void,
+  leg: (target, request, fresh) =>
+    Effect.sync(() => ({ events: target.service.stream(request), reading: fresh(), record: noRecord })),
+  after: () => Effect.succeed("none")
+}
+
 /**
  * Runs one call with a tracker; whatever way the call ends (an answer, a
  * final failure, an interrupted consumer), a generation still held is
- * cancelled.
+ * cancelled. A chain that cannot resume (`resumable` false) gets a tracker
+ * that holds nothing.
  */
 export const tracked = <A, E, R>(
+  resumable: boolean,
   body: (tracker: Tracker) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> =>
-  Effect.suspend(() => {
-    const tracker = make()
-    return Effect.ensuring(body(tracker), tracker.abandon)
-  })
+  resumable
+    ? Effect.suspend(() => {
+        const tracker = make()
+        return Effect.ensuring(body(tracker), tracker.abandon)
+      })
+    : body(untracked)
