@@ -31,55 +31,65 @@ export interface Sink<A> {
 
 type Resume<A> = (effect: Effect.Effect<A, never>) => void
 
-const make = <A, E>(capacity: number) => {
-  let buffer: Array<A> = []
-  let taker: ((effect: Pull.Pull<ReadonlyArray<A>, E>) => void) | undefined
-  let giver: Resume<void> | undefined
-  let ended: Exit.Exit<never, E | Cause.Done> | undefined
-  const drain = (): ReadonlyArray<A> => {
-    const out = buffer
-    buffer = []
+// One object per call, its steps as methods (no closures per call but the three effects it hands out). A
+// waiting side registers no cancel: a resume that comes after its fiber was interrupted is ignored.
+class Handoff<A, E> implements Sink<A> {
+  private buffer: Array<A> = []
+  private taker: ((effect: Pull.Pull<ReadonlyArray<A>, E>) => void) | undefined = undefined
+  private giver: Resume<void> | undefined = undefined
+  private ended: Exit.Exit<never, E | Cause.Done> | undefined = undefined
+  private readonly waitForItems: Effect.Effect<ReadonlyArray<A>, E | Cause.Done>
+  private readonly waitForRoom: Effect.Effect<void>
+  /** The consumer's pull. */
+  readonly take: Pull.Pull<ReadonlyArray<A>, E>
+
+  private readonly capacity: number
+
+  constructor(capacity: number) {
+    this.capacity = capacity
+    this.waitForItems = Effect.callback((resume) => {
+      this.taker = resume
+    })
+    this.waitForRoom = Effect.callback((resume) => {
+      this.giver = resume
+    })
+    this.take = Effect.suspend(() =>
+      this.buffer.length > 0 ? Effect.succeed(this.drain()) : (this.ended ?? this.waitForItems)
+    )
+  }
+
+  send(items: ReadonlyArray<A>): Effect.Effect<void> {
+    if (this.ended !== undefined || items.length === 0) return Effect.void
+    for (const item of items) this.buffer.push(item)
+    this.wake()
+    return this.buffer.length < this.capacity ? Effect.void : this.waitForRoom
+  }
+
+  /** The producer ended: after what it sent, the consumer sees the end (or the failure). */
+  end(exit: Exit.Exit<unknown, E>): void {
+    this.ended = Exit.isSuccess(exit) ? Exit.fail(Cause.Done()) : (exit as Exit.Exit<never, E>)
+    this.wake()
+  }
+
+  private drain(): ReadonlyArray<A> {
+    const out = this.buffer
+    this.buffer = []
+    const giver = this.giver
     if (giver !== undefined) {
-      const resume = giver
-      giver = undefined
-      resume(Effect.void)
+      this.giver = undefined
+      giver(Effect.void)
     }
     return out
   }
-  const wake = () => {
+
+  private wake(): void {
+    const taker = this.taker
     if (taker === undefined) return
-    const resume = taker
-    taker = undefined
-    resume(buffer.length > 0 ? Effect.succeed(drain()) : (ended as Exit.Exit<never, E | Cause.Done>))
+    this.taker = undefined
+    taker(
+      this.buffer.length > 0 ? Effect.succeed(this.drain()) : (this.ended as Exit.Exit<never, E | Cause.Done>)
+    )
   }
-  const waitForItems = Effect.callback<ReadonlyArray<A>, E | Cause.Done>((resume) => {
-    taker = resume
-    return Effect.sync(() => {
-      if (taker === resume) taker = undefined
-    })
-  })
-  const waitForRoom = Effect.callback<void>((resume) => {
-    giver = resume
-    return Effect.sync(() => {
-      if (giver === resume) giver = undefined
-    })
-  })
-  const take: Pull.Pull<ReadonlyArray<A>, E> = Effect.suspend(() =>
-    buffer.length > 0 ? Effect.succeed(drain()) : (ended ?? waitForItems)
-  )
-  const sink: Sink<A> = {
-    send: (items) => {
-      if (ended !== undefined || items.length === 0) return Effect.void
-      for (const item of items) buffer.push(item)
-      wake()
-      return buffer.length < capacity ? Effect.void : waitForRoom
-    }
-  }
-  const end = (exit: Exit.Exit<unknown, E>) => {
-    ended = Exit.isSuccess(exit) ? Exit.fail(Cause.Done()) : (exit as Exit.Exit<never, E>)
-    wake()
-  }
-  return { take, sink, end }
 }
 
 /**
@@ -106,11 +116,11 @@ export const stream = <A, E, R>(
   Stream.fromChannel(
     Channel.fromTransform((_, scope: Scope.Scope) =>
       Effect.flatMap(open(scope), ({ produce, capacity, deadline }) => {
-        const handoff = make<A, E>(capacity)
+        const handoff = new Handoff<A, E>(capacity)
         let expired: Exit.Exit<never, E> | undefined
         let cancel: (() => void) | undefined
         const running = Effect.forkIn(
-          Effect.onExit(produce(handoff.sink), (exit) =>
+          Effect.onExit(produce(handoff), (exit) =>
             Effect.sync(() => {
               cancel?.()
               handoff.end(expired ?? exit)
