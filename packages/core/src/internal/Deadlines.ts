@@ -44,48 +44,70 @@ export interface Watchdog {
   readonly race: <A>(effect: Effect.Effect<A, ChatError>) => Effect.Effect<A, ChatError>
 }
 
+// One object per attempt, its steps as methods: `touch` runs on every chunk.
+class AttemptWatchdog implements Watchdog {
+  private phase: TimeoutPhase = "first-token"
+  private deadline: number
+  private readonly idleMillis: number
+  private readonly source: Source
+  private readonly options: Options
+  private readonly timer: Timer.Timer
+
+  constructor(source: Source, options: Options, timer: Timer.Timer) {
+    this.source = source
+    this.options = options
+    this.timer = timer
+    this.idleMillis = Duration.toMillis(options.idle)
+    this.deadline = timer.now() + Duration.toMillis(options.firstToken)
+  }
+
+  touch(): void {
+    this.phase = "idle"
+    this.deadline = this.timer.now() + this.idleMillis
+  }
+
+  hold(): void {
+    this.phase = "idle"
+    this.deadline = Number.POSITIVE_INFINITY
+  }
+
+  race<A>(effect: Effect.Effect<A, ChatError>): Effect.Effect<A, ChatError> {
+    return Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (fiber) =>
+      Effect.callback<A, ChatError>((resume) => {
+        // The deadline only moves later, except once: from first-token to the (shorter) idle one after
+        // the first chunk. Waking at least every `idle` catches that too, and exactly on time.
+        const check = () => {
+          const left = this.deadline - this.timer.now()
+          if (left > 0) cancel = this.timer.after(Math.min(left, this.idleMillis), check)
+          else resume(Effect.andThen(Fiber.interrupt(fiber), Effect.fail(this.expired())))
+        }
+        let cancel = this.timer.after(Math.min(this.deadline - this.timer.now(), this.idleMillis), check)
+        fiber.addObserver((exit) => {
+          cancel()
+          resume(exit)
+        })
+        return Effect.suspend(() => {
+          cancel()
+          return Fiber.interrupt(fiber)
+        })
+      })
+    )
+  }
+
+  private expired(): Timeout {
+    const first = this.phase === "first-token"
+    const duration = first ? this.options.firstToken : this.options.idle
+    return timeout(
+      this.source,
+      this.phase,
+      duration,
+      `No ${first ? "first event" : "event"} within ${Duration.format(duration)}`
+    )
+  }
+}
+
 export const watchdog = (source: Source, options: Options): Effect.Effect<Watchdog> =>
-  Effect.map(Timer.make, (timer) => {
-    const idleMillis = Duration.toMillis(options.idle)
-    let phase: TimeoutPhase = "first-token"
-    let deadline = timer.now() + Duration.toMillis(options.firstToken)
-    const expired = () => {
-      const duration = phase === "first-token" ? options.firstToken : options.idle
-      const what = phase === "first-token" ? "first event" : "event"
-      return timeout(source, phase, duration, `No ${what} within ${Duration.format(duration)}`)
-    }
-    return {
-      touch: () => {
-        phase = "idle"
-        deadline = timer.now() + idleMillis
-      },
-      hold: () => {
-        phase = "idle"
-        deadline = Number.POSITIVE_INFINITY
-      },
-      race: <A>(effect: Effect.Effect<A, ChatError>) =>
-        Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (fiber) =>
-          Effect.callback<A, ChatError>((resume) => {
-            // The deadline only moves later, except once: from first-token to the (shorter) idle one after
-            // the first chunk. Waking at least every `idle` catches that too, and exactly on time.
-            const check = () => {
-              const left = deadline - timer.now()
-              if (left > 0) cancel = timer.after(Math.min(left, idleMillis), check)
-              else resume(Effect.andThen(Fiber.interrupt(fiber), Effect.fail(expired())))
-            }
-            let cancel = timer.after(Math.min(deadline - timer.now(), idleMillis), check)
-            fiber.addObserver((exit) => {
-              cancel()
-              resume(exit)
-            })
-            return Effect.suspend(() => {
-              cancel()
-              return Fiber.interrupt(fiber)
-            })
-          })
-        )
-    }
-  })
+  Effect.map(Timer.make, (timer) => new AttemptWatchdog(source, options, timer))
 
 /**
  * Arms the `total` deadline of a call: `expire` is called with a final

@@ -31,10 +31,13 @@ const hostTimer = (millis: number, f: () => void) => {
   return () => clearTimeout(handle)
 }
 
+/** The live clock's timers, shared by every call. */
+const liveTimer: Timer = { now: () => Date.now(), after: hostTimer }
+
 /** The timers of the current clock. */
 export const make: Effect.Effect<Timer> = Effect.flatMap(Clock.clockWith(Effect.succeed), (clock) => {
+  if (Object.getPrototypeOf(clock) === live) return Effect.succeed(liveTimer)
   const now = () => clock.currentTimeMillisUnsafe()
-  if (Object.getPrototypeOf(clock) === live) return Effect.succeed({ now, after: hostTimer })
   return Effect.map(Effect.context<never>(), (context) => ({
     now,
     after: (millis, f) => {
