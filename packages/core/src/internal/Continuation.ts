@@ -137,6 +137,22 @@ export const read = (
   delivered: Delivered,
   chunk: ReadonlyArray<ModelEvent>
 ): Step | Rejected => {
+  // The common case, a token of verified text, passes through as it came: the same event in the same batch.
+  const only = chunk.length === 1 ? chunk[0] : undefined
+  if (
+    only?.type === "text-delta" &&
+    only.delta !== "" &&
+    !reading.verifying &&
+    reading.held === "" &&
+    !isHighSurrogate(only.delta.charCodeAt(only.delta.length - 1))
+  ) {
+    return {
+      reading,
+      delivered: { text: delivered.text + only.delta, tools: delivered.tools },
+      events: chunk as ReadonlyArray<StreamEvent>,
+      finish: undefined
+    }
+  }
   let text = ""
   let emitted = ""
   let held = reading.held

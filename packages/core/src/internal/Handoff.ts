@@ -60,6 +60,13 @@ class Handoff<A, E> implements Sink<A> {
 
   send(items: ReadonlyArray<A>): Effect.Effect<void> {
     if (this.ended !== undefined || items.length === 0) return Effect.void
+    const taker = this.taker
+    if (taker !== undefined && this.buffer.length === 0) {
+      // The consumer waits for exactly this: hand the batch over as it is.
+      this.taker = undefined
+      taker(Effect.succeed(items))
+      return Effect.void
+    }
     for (const item of items) this.buffer.push(item)
     this.wake()
     return this.buffer.length < this.capacity ? Effect.void : this.waitForRoom
