@@ -15,7 +15,7 @@ describe("Continuation.read", () => {
     const reading = Continuation.start(Continuation.empty, model)
     const chunk: ReadonlyArray<ModelEvent> = [{ type: "text-delta", delta: ", world" }]
     const next = step(Continuation.read(reading, delivered, chunk))
-    assert.strictEqual(next.events[0], chunk[0])
+    assert.strictEqual<unknown>(next.events[0], chunk[0])
     assert.strictEqual(next.delivered.text, "Hello, world")
     assert.strictEqual(next.reading, reading)
     assert.isUndefined(next.finish)
