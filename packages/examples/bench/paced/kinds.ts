@@ -6,8 +6,8 @@ export const kinds = {
   adapter: Clients.adapter,
   // Deadlines far beyond the default 30 s: the open run holds every stream after its first token for as
   // long as opening 10,000 takes, which on a loaded machine is close to that. A retry would then be
-  // measured as overhead (the worker counts them). Deadlines cost nothing per token (one watchdog
-  // fiber per attempt, sleeping).
+  // measured as overhead (the worker counts them). Deadlines cost nothing per token (one host timer
+  // per attempt, re-armed only when it fires early).
   resilient: (url: string) =>
     Clients.resilient(url, {
       timeouts: { firstToken: "10 minutes", idle: "10 minutes", total: "20 minutes" }
