@@ -127,6 +127,7 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
     provider: primary.provider,
     steps,
     resumable: steps.some((step) => step._tag === "Target" && step.resumable),
+    kind: { _tag: "Model", minOverlap: resolved.continuation.minOverlap },
     policy: resolved,
     deadlines: resolved.timeouts,
     guard: yield* Breaker.make(resolved.circuitBreaker),

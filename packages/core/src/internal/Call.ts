@@ -31,6 +31,8 @@ export interface Engine {
   /** The primary model's provider, for errors of the whole call. */
   readonly provider: string
   readonly steps: ReadonlyArray<Chain.Step>
+  /** How a model attempt's text is read (the policy's `minOverlap`). */
+  readonly kind: Continuation.Kind
   /** Whether a step's model can resume a broken generation (else no call tracks resume points). */
   readonly resumable: boolean
   readonly policy: ResiliencePolicy.Resolved
@@ -97,13 +99,15 @@ const attempt = (
   }
   const delivered = route.delivered()
   const mode = target.service.continuation ?? "instruction"
-  const next = ContinuationRequest.make({ ...request, model: target.model }, delivered.text, {
+  const forTarget = target.model === request.model ? request : { ...request, model: target.model }
+  const next = ContinuationRequest.make(forTarget, delivered.text, {
     mode,
     instruction: engine.policy.continuation.instruction
   })
   const source = Attempt.sourceOf(target)
-  const guard: Attempt.Guard = (effect) => engine.guard({ ...source, key: target.key }, effect)
-  const kind = { _tag: "Model", minOverlap: engine.policy.continuation.minOverlap } as const
+  const keyed = { ...source, key: target.key }
+  const guard: Attempt.Guard = (effect) => engine.guard(keyed, effect)
+  const kind = engine.kind
   const call = target.streaming
     ? Effect.flatMap(
         resume.leg(target, next, () => Continuation.start(delivered, kind)),
@@ -116,16 +120,12 @@ const attempt = (
     fits: recovery.fits,
     announce: (delay) => route.send([{ type: "cooldown", model: target.model, delay }])
   }
-  return Span.around(
-    engine.cooldown({ ...source, key: target.key }, bounds, call),
-    "steadystream.chat.attempt",
-    {
-      "gen_ai.system": target.service.provider,
-      "gen_ai.request.model": target.model,
-      "steadystream.attempt.streaming": target.streaming,
-      "steadystream.attempt.continuation": delivered.text !== ""
-    }
-  )
+  return Span.around(engine.cooldown(keyed, bounds, call), "steadystream.chat.attempt", {
+    "gen_ai.system": target.service.provider,
+    "gen_ai.request.model": target.model,
+    "steadystream.attempt.streaming": target.streaming,
+    "steadystream.attempt.continuation": delivered.text !== ""
+  })
 }
 
 /**
