@@ -31,42 +31,64 @@ export interface Recovery {
 
 const next: Decision = { _tag: "Next" }
 
-export const make = Effect.fnUntraced(function* (options: {
+/** What `make` needs. */
+export interface Options {
   readonly schedule: Schedule.Schedule<unknown, ChatError>
   readonly maxRetryAfter: Duration.Duration
   /** Milliseconds left before the `total` deadline. */
   readonly remaining: Effect.Effect<number>
-}) {
-  const decide = yield* RetrySchedule.decider(options.schedule, options.maxRetryAfter)
-  const dead: Array<Target> = []
-  let retries = 0
-  const fits = (delay: Duration.Duration) =>
-    Effect.map(options.remaining, (left) => left > Duration.toMillis(delay))
-  return {
-    skips: (target) => dead.some((other) => sameTarget(other, target)),
-    fits,
-    decide: (error, target) =>
-      target === undefined
-        ? Effect.succeed(next)
-        : Effect.gen(function* () {
-            const decision = yield* decide(error)
-            if (decision._tag === "GiveUp") {
-              if (decision.reason === "non-retryable" && error._tag !== "CircuitOpen") dead.push(target)
-              return next
-            }
-            if (!(yield* fits(decision.delay))) return next
-            retries++
-            yield* Effect.logWarning("SteadyStream: retrying").pipe(
-              Effect.annotateLogs({
-                provider: target.service.provider,
-                model: target.model,
-                attempt: retries,
-                delayMillis: Duration.toMillis(decision.delay),
-                error: error._tag,
-                reason: error.message
-              })
-            )
-            return { _tag: "Retry", attempt: retries, delay: decision.delay } as const
-          })
-  } satisfies Recovery
-})
+}
+
+// One object per call, its steps as methods (`fits` is handed on as a function).
+class CallRecovery implements Recovery {
+  private readonly dead: Array<Target> = []
+  private retries = 0
+  private readonly remaining: Effect.Effect<number>
+  private readonly decider: (error: ChatError) => Effect.Effect<RetrySchedule.Decision>
+
+  constructor(
+    decider: (error: ChatError) => Effect.Effect<RetrySchedule.Decision>,
+    remaining: Effect.Effect<number>
+  ) {
+    this.decider = decider
+    this.remaining = remaining
+  }
+
+  readonly fits = (delay: Duration.Duration): Effect.Effect<boolean> =>
+    Effect.map(this.remaining, (left) => left > Duration.toMillis(delay))
+
+  skips(target: Target): boolean {
+    return this.dead.some((other) => sameTarget(other, target))
+  }
+
+  decide(error: ChatError, target: Target | undefined): Effect.Effect<Decision> {
+    if (target === undefined) return Effect.succeed(next)
+    const self = this
+    return Effect.gen(function* () {
+      const decision = yield* self.decider(error)
+      if (decision._tag === "GiveUp") {
+        if (decision.reason === "non-retryable" && error._tag !== "CircuitOpen") self.dead.push(target)
+        return next
+      }
+      if (!(yield* self.fits(decision.delay))) return next
+      const attempt = ++self.retries
+      yield* Effect.logWarning("SteadyStream: retrying").pipe(
+        Effect.annotateLogs({
+          provider: target.service.provider,
+          model: target.model,
+          attempt,
+          delayMillis: Duration.toMillis(decision.delay),
+          error: error._tag,
+          reason: error.message
+        })
+      )
+      return { _tag: "Retry", attempt, delay: decision.delay } as const
+    })
+  }
+}
+
+export const make = (options: Options): Effect.Effect<Recovery> =>
+  Effect.map(
+    RetrySchedule.decider(options.schedule, options.maxRetryAfter),
+    (decider) => new CallRecovery(decider, options.remaining)
+  )

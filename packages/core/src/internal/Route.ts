@@ -25,22 +25,36 @@ export interface Route {
   ) => Effect.Effect<void>
 }
 
+// One object per call, its steps as methods.
+class SinkRoute implements Route {
+  private current: Continuation.Delivered
+  private readonly observer: CallObserver
+  private readonly sink: Handoff.Sink<StreamEvent>
+
+  constructor(observer: CallObserver, sink: Handoff.Sink<StreamEvent>, text: string) {
+    this.observer = observer
+    this.sink = sink
+    this.current = text === "" ? Continuation.empty : { ...Continuation.empty, text }
+  }
+
+  delivered(): Continuation.Delivered {
+    return this.current
+  }
+
+  send(events: ReadonlyArray<StreamEvent>, next?: Continuation.Delivered): Effect.Effect<void> {
+    if (next !== undefined) this.current = next
+    const observed = this.observer.events(events)
+    return observed === undefined
+      ? this.sink.send(events)
+      : Effect.andThen(
+          observed,
+          Effect.suspend(() => this.sink.send(events))
+        )
+  }
+}
+
 /** A route into the sink of the call's stream, observed by the call's telemetry on the way; its consumer already has `text` (none by default). */
 export const toSink =
   (observer: CallObserver, text = "") =>
-  (sink: Handoff.Sink<StreamEvent>): Route => {
-    let delivered: Continuation.Delivered = { ...Continuation.empty, text }
-    return {
-      delivered: () => delivered,
-      send: (events, next) => {
-        if (next !== undefined) delivered = next
-        const observed = observer.events(events)
-        return observed === undefined
-          ? sink.send(events)
-          : Effect.andThen(
-              observed,
-              Effect.suspend(() => sink.send(events))
-            )
-      }
-    }
-  }
+  (sink: Handoff.Sink<StreamEvent>): Route =>
+    new SinkRoute(observer, sink, text)
