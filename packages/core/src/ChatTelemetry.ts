@@ -238,6 +238,80 @@ export interface ObservedCall {
   readonly finish: (exit: Exit.Exit<unknown, ChatError>) => Effect.Effect<void>
 }
 
+// One object per call, its steps as methods; `span` and `finish` are handed on as functions.
+class Observation implements CallObserver, ObservedCall {
+  readonly observer: CallObserver = this
+  private delivered = false
+  private readonly attributes: Record<string, string>
+  private readonly provider: string
+  private readonly request: ChatRequest
+  private readonly startedAt: number
+
+  constructor(provider: string, request: ChatRequest, startedAt: number) {
+    this.provider = provider
+    this.request = request
+    this.startedAt = startedAt
+    this.attributes = { provider, model: request.model }
+  }
+
+  readonly span = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Span.around(effect, "steadystream.chat.stream", requestAttributes(this.provider, this.request))
+
+  readonly finish = (exit: Exit.Exit<unknown, ChatError>): Effect.Effect<void> =>
+    finishRequest(this.attributes, "stream", this.startedAt, exit)
+
+  events(events: ReadonlyArray<StreamEvent>): Effect.Effect<void> | undefined {
+    if (events.length === 1) return this.one(events[0] as StreamEvent)
+    let all: Effect.Effect<void> | undefined
+    for (const event of events) {
+      const effect = this.one(event)
+      if (effect !== undefined) all = all === undefined ? effect : Effect.andThen(all, effect)
+    }
+    return all
+  }
+
+  private one(event: StreamEvent): Effect.Effect<void> | undefined {
+    const attributes = this.attributes
+    switch (event.type) {
+      case "text-delta":
+      case "tool-call-delta": {
+        if (this.delivered) return undefined
+        this.delivered = true
+        return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Metric.update(Metric.withAttributes(timeToFirstToken, attributes), now - this.startedAt)
+        )
+      }
+      case "finish":
+        return annotateFinish(event.reason, event.usage)
+      case "retrying":
+        return this.recovery(
+          Metric.update(Metric.withAttributes(retries, { ...attributes, tag: event.error._tag }), 1),
+          event.error
+        )
+      case "fallback":
+        return this.recovery(
+          Metric.update(Metric.withAttributes(fallbacks, { ...attributes, step: event.step }), 1),
+          event.error
+        )
+      default:
+        return undefined
+    }
+  }
+
+  private recovery(counter: Effect.Effect<void>, error: ChatError): Effect.Effect<void> {
+    return Effect.all(
+      [
+        counter,
+        countError(this.attributes, error, false),
+        this.delivered
+          ? Metric.update(Metric.withAttributes(midStreamRecoveries, this.attributes), 1)
+          : Effect.void
+      ],
+      { discard: true }
+    )
+  }
+}
+
 /**
  * Starts observing one streamed call (what {@link observeCall} does, for a
  * caller that runs `finish` itself, without wrapping its stream).
@@ -245,58 +319,7 @@ export interface ObservedCall {
  * @since 0.2.0
  */
 export const startCall = (provider: string, request: ChatRequest): Effect.Effect<ObservedCall> =>
-  Effect.map(Clock.currentTimeMillis, (startedAt) => {
-    const attributes = { provider, model: request.model }
-    let delivered = false
-    const recovery = (counter: Effect.Effect<void>, error: ChatError) =>
-      Effect.all(
-        [
-          counter,
-          countError(attributes, error, false),
-          delivered ? Metric.update(Metric.withAttributes(midStreamRecoveries, attributes), 1) : Effect.void
-        ],
-        { discard: true }
-      )
-    const one = (event: StreamEvent): Effect.Effect<void> | undefined => {
-      switch (event.type) {
-        case "text-delta":
-        case "tool-call-delta": {
-          if (delivered) return undefined
-          delivered = true
-          return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            Metric.update(Metric.withAttributes(timeToFirstToken, attributes), now - startedAt)
-          )
-        }
-        case "finish":
-          return annotateFinish(event.reason, event.usage)
-        case "retrying":
-          return recovery(
-            Metric.update(Metric.withAttributes(retries, { ...attributes, tag: event.error._tag }), 1),
-            event.error
-          )
-        case "fallback":
-          return recovery(
-            Metric.update(Metric.withAttributes(fallbacks, { ...attributes, step: event.step }), 1),
-            event.error
-          )
-        default:
-          return undefined
-      }
-    }
-    const observer: CallObserver = {
-      span: (effect) => Span.around(effect, "steadystream.chat.stream", requestAttributes(provider, request)),
-      events: (events) => {
-        if (events.length === 1) return one(events[0] as StreamEvent)
-        let all: Effect.Effect<void> | undefined
-        for (const event of events) {
-          const effect = one(event)
-          if (effect !== undefined) all = all === undefined ? effect : Effect.andThen(all, effect)
-        }
-        return all
-      }
-    }
-    return { observer, finish: (exit) => finishRequest(attributes, "stream", startedAt, exit) }
-  })
+  Effect.map(Clock.currentTimeMillis, (startedAt) => new Observation(provider, request, startedAt))
 
 /**
  * Observes one streamed call whose events are reported to the
