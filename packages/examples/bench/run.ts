@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--write] [--only paced] [--rounds N] [--profile]`:
+ * `pnpm bench [--quick] [--write] [--only paced] [--rounds N] [--profile] [--heap]`:
  * SteadyStream against the raw `openai` SDK and the Vercel AI SDK on loopback
  * servers. Prints a table; the full run (or `--write`) also writes
  * docs/bench/results.json, results.md and chart.svg.
@@ -10,6 +10,9 @@
  * - `--rounds N` sets the paced benchmark's rounds per client.
  * - `--profile` writes a CPU profile of every paced CPU run (the measured
  *   streams only) to .tmp/bench-profiles/ and prints where the time goes.
+ * - `--heap` writes a heap snapshot of each client holding 3,000 open
+ *   streams to .tmp/bench-heap/ and prints what ResilientChat holds per
+ *   stream beyond the raw SDK.
  *
  * Every comparison is measured side by side in the same run; read the ratios,
  * not the absolute numbers (the machine is shared and noisy).
@@ -21,6 +24,7 @@ import * as Chart from "./chart.ts"
 import * as Clients from "./clients.ts"
 import * as Fleet from "./fleet.ts"
 import * as Goodput from "./goodput.ts"
+import * as Heap from "./paced/heap.ts"
 import * as Paced from "./paced/measure.ts"
 import * as Profiles from "./paced/profiles.ts"
 import * as PacedReport from "./paced/report.ts"
@@ -41,6 +45,11 @@ const only = option("--only")
 if (only !== undefined && only !== "paced") throw new Error(`--only ${only}: the only section is "paced"`)
 const write = args.includes("--write") || (!quick && only === undefined)
 const rounds = option("--rounds") === undefined ? undefined : Number(option("--rounds"))
+const heapDir = args.includes("--heap")
+  ? fileURLToPath(new URL("../../../.tmp/bench-heap/", import.meta.url))
+  : undefined
+/** Streams held open for each heap snapshot. */
+const heapStreams = 3_000
 const profileDir = args.includes("--profile")
   ? fileURLToPath(new URL("../../../.tmp/bench-profiles/", import.meta.url))
   : undefined
@@ -81,6 +90,10 @@ const runPaced = async () => {
   const paced = await Paced.run(pacedSizes, { log, ...(profileDir === undefined ? {} : { profileDir }) })
   if (profileDir !== undefined) {
     console.log(Profiles.report(profileDir, pacedSizes.cpu.streams * pacedSizes.cpu.tokens))
+  }
+  if (heapDir !== undefined) {
+    await Heap.run(heapDir, heapStreams, log)
+    console.log(Heap.report(heapDir, heapStreams))
   }
   return paced
 }

@@ -50,6 +50,8 @@ export interface WorkerOptions {
   readonly gapMillis: number
   /** Where to write a CPU profile of the measured streams (`cpu` mode only). */
   readonly profileFile?: string
+  /** Where to write a heap snapshot while every stream is open (`open` mode only). */
+  readonly heapFile?: string
   /** Called with each message as it arrives. */
   readonly onMessage?: (message: Message) => void
 }
@@ -57,16 +59,8 @@ export interface WorkerOptions {
 /** Runs one worker to its end; resolves with its last message. */
 export const worker = (options: WorkerOptions): Promise<Message> =>
   new Promise((resolve, reject) => {
-    const { kind, mode, origin, streams, tokens, gapMillis, profileFile } = options
-    const args = [
-      kind,
-      mode,
-      origin,
-      streams,
-      tokens,
-      gapMillis,
-      ...(profileFile === undefined ? [] : [profileFile])
-    ]
+    const { kind, mode, origin, streams, tokens, gapMillis, profileFile, heapFile } = options
+    const args = [kind, mode, origin, streams, tokens, gapMillis, profileFile ?? "-", heapFile ?? "-"]
     const child = fork(path("./worker.ts"), args.map(String), {
       execArgv: ["--expose-gc"],
       stdio: ["ignore", "inherit", "inherit", "ipc"]

@@ -2,15 +2,17 @@
  * Child process of the paced benchmark: one client, many streams at once, so
  * that the whole process's CPU and memory are this client's.
  *
- * argv: `<kind> <cpu|open> <origin> <streams> <tokens> <gapMillis> [profile file]`.
+ * argv: `<kind> <cpu|open> <origin> <streams> <tokens> <gapMillis> <profile file|-> <heap file|->`.
  * - `cpu`: after a warm-up, runs the streams to their end and reports the
  *   process's CPU time (user + system, every thread), wall time, socket reads
  *   and peak RSS; with a profile file, profiles those streams into it.
  * - `open`: the server holds every stream after its first token; once all
  *   have it, reports heap and RSS per open stream (after a GC) as `open`,
  *   and when the parent has released them and all have ended, the wall and
- *   CPU time without that measuring pause.
+ *   CPU time without that measuring pause. With a heap file, a heap snapshot
+ *   is written there before `open` is reported.
  */
+import { writeHeapSnapshot } from "node:v8"
 import type { Client } from "../clients.ts"
 import { now } from "../stats.ts"
 import * as Kinds from "./kinds.ts"
@@ -20,7 +22,9 @@ import * as Wire from "./wire.ts"
 
 const [kind = "", mode, origin = "", ...rest] = process.argv.slice(2)
 const [streams = 0, tokens = 0, gapMillis = 0] = rest.slice(0, 3).map(Number)
-const profileFile = rest[3]
+const fileArg = (arg: string | undefined) => (arg === undefined || arg === "-" ? undefined : arg)
+const profileFile = fileArg(rest[3])
+const heapFile = fileArg(rest[4])
 if (!Kinds.isKind(kind) || (mode !== "cpu" && mode !== "open"))
   throw new Error(`bad arguments: ${kind} ${mode}`)
 const make = Kinds.kinds[kind]
@@ -83,6 +87,7 @@ if (mode === "cpu") {
     openCpu = process.cpuUsage(startCpu)
     gc()
     const peak = process.memoryUsage()
+    if (heapFile !== undefined) writeHeapSnapshot(heapFile)
     send({
       type: "open",
       heapPerStream: (peak.heapUsed - baseline.heapUsed) / streams,
