@@ -76,12 +76,12 @@ class AttemptWatchdog implements Watchdog {
       Effect.callback<A, ChatError>((resume) => {
         // The deadline only moves later, except once: from first-token to the (shorter) idle one after
         // the first chunk. Waking at least every `idle` catches that too, and exactly on time.
-        const check = () => {
-          const left = this.deadline - this.timer.now()
-          if (left > 0) cancel = this.timer.after(Math.min(left, this.idleMillis), check)
-          else resume(Effect.andThen(Fiber.interrupt(fiber), Effect.fail(this.expired())))
-        }
-        let cancel = this.timer.after(Math.min(this.deadline - this.timer.now(), this.idleMillis), check)
+        const cancel = Timer.watch(
+          this.timer,
+          () => this.deadline,
+          () => resume(Effect.andThen(Fiber.interrupt(fiber), Effect.fail(this.expired()))),
+          this.idleMillis
+        )
         fiber.addObserver((exit) => {
           cancel()
           resume(exit)
@@ -120,10 +120,10 @@ export const total = (
 ): Effect.Effect<(expire: (error: ChatError) => void) => () => void> =>
   Effect.map(Timer.make, (timer) => (expire) => {
     const end = timer.now() + Duration.toMillis(options.total)
-    const check = () => {
-      const left = end - timer.now()
-      if (left > 0) cancel = timer.after(left, check)
-      else
+    return Timer.watch(
+      timer,
+      () => end,
+      () =>
         expire(
           timeout(
             source,
@@ -132,9 +132,7 @@ export const total = (
             `The call did not finish within ${Duration.format(options.total)}`
           )
         )
-    }
-    let cancel = timer.after(end - timer.now(), check)
-    return () => cancel()
+    )
   })
 
 /** The time left before `total` ends, from a call's start. */

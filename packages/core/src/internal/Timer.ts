@@ -16,7 +16,7 @@ export interface Timer {
   readonly now: () => number
   /**
    * Calls `f` once, after `millis` (at most about 24 days: a longer wait
-   * calls it early, so a caller re-checks its deadline); returns a cancel.
+   * calls it early, which `watch` allows for); returns a cancel.
    */
   readonly after: (millis: number, f: () => void) => () => void
 }
@@ -48,3 +48,33 @@ export const make: Effect.Effect<Timer> = Effect.flatMap(Clock.clockWith(Effect.
     }
   }))
 })
+
+/**
+ * Calls `expire` once the time `deadline()` returns has passed. The deadline
+ * is read again whenever the timer wakes, so it may move later without
+ * re-arming anything; the timer wakes at least every `every` milliseconds
+ * (for a deadline that may also move earlier). Returns a cancel.
+ */
+export const watch = (
+  timer: Timer,
+  deadline: () => number,
+  expire: () => void,
+  every = Number.POSITIVE_INFINITY
+): (() => void) => {
+  let cancel: () => void = () => {}
+  const arm = () => {
+    let fired = false
+    const armed = timer.after(Math.min(deadline() - timer.now(), every), () => {
+      fired = true
+      check()
+    })
+    // A timer that fired at once (a zero wait on some clocks) has already armed the next one, or expired.
+    if (!fired) cancel = armed
+  }
+  const check = () => {
+    if (deadline() - timer.now() > 0) arm()
+    else expire()
+  }
+  arm()
+  return () => cancel()
+}

@@ -41,3 +41,56 @@ describe("Timer", () => {
     })
   )
 })
+
+describe("Timer.watch", () => {
+  it.effect(
+    "expires once the deadline has passed, following it as it moves later, and not once cancelled",
+    () =>
+      Effect.gen(function* () {
+        const timer = yield* Timer.make
+        let deadline = 1000
+        const expired: Array<number> = []
+        Timer.watch(
+          timer,
+          () => deadline,
+          () => expired.push(timer.now())
+        )
+        yield* TestClock.adjust("600 millis")
+        deadline = 1500
+        yield* TestClock.adjust("600 millis")
+        assert.deepStrictEqual(expired, [], "the deadline moved to 1.5 s before the first wake")
+        yield* TestClock.adjust("300 millis")
+        assert.deepStrictEqual(expired, [1500])
+        yield* TestClock.adjust("10 seconds")
+        assert.deepStrictEqual(expired, [1500], "once")
+
+        const cancelled: Array<number> = []
+        const cancel = Timer.watch(
+          timer,
+          () => timer.now() + 100,
+          () => cancelled.push(1)
+        )
+        cancel()
+        yield* TestClock.adjust("1 second")
+        assert.deepStrictEqual(cancelled, [])
+      })
+  )
+
+  it.effect("with `every`, catches a deadline that moved earlier on its next wake", () =>
+    Effect.gen(function* () {
+      const timer = yield* Timer.make
+      let deadline = 10_000
+      const expired: Array<number> = []
+      Timer.watch(
+        timer,
+        () => deadline,
+        () => expired.push(timer.now()),
+        250
+      )
+      yield* TestClock.adjust("100 millis")
+      deadline = 400
+      yield* TestClock.adjust("400 millis")
+      assert.deepStrictEqual(expired, [400], "woke at 250, saw the deadline at 400 and waited for it")
+    })
+  )
+})
