@@ -34,55 +34,43 @@ export type Step =
   | { readonly _tag: "Cached"; readonly name: string }
   | { readonly _tag: "Static"; readonly name: string; readonly completion: ChatCompletion }
 
-const target =
-  (service: ChatModelService, key: string, model: string | undefined, streaming: boolean) =>
-  (request: ChatRequest): Target => {
-    const name = model ?? request.model
-    return { service, model: name, streaming, key: `${key}:${name}` }
-  }
+/** A step that calls `model` (the request's when undefined) of `service`; it can resume when the service can. */
+const targetStep = (
+  name: string,
+  service: ChatModelService,
+  key: string,
+  model: string | undefined,
+  streaming: boolean
+): Step => ({
+  _tag: "Target",
+  name,
+  target: (request) => {
+    const called = model ?? request.model
+    return { service, model: called, streaming, key: `${key}:${called}` }
+  },
+  resumable: service.resumable !== undefined
+})
 
 /** The steps of a chain over `primary`: the primary streaming call first. */
 export const make = Effect.fnUntraced(function* (
   primary: ChatModelService,
   fallback: ReadonlyArray<FallbackStep.FallbackStep>
 ): Effect.fn.Return<ReadonlyArray<Step>, never, Scope.Scope> {
-  const steps: Array<Step> = [
-    {
-      _tag: "Target",
-      name: "primary",
-      target: target(primary, primary.provider, undefined, true),
-      resumable: primary.resumable !== undefined
-    }
-  ]
+  const steps: Array<Step> = [targetStep("primary", primary, primary.provider, undefined, true)]
   for (const step of fallback) {
     const name = FallbackStep.name(step)
     switch (step._tag) {
       case "NonStreaming":
-        steps.push({
-          _tag: "Target",
-          name,
-          target: target(primary, primary.provider, undefined, false),
-          resumable: primary.resumable !== undefined
-        })
+        steps.push(targetStep(name, primary, primary.provider, undefined, false))
         break
       case "Model":
-        steps.push({
-          _tag: "Target",
-          name,
-          target: target(primary, primary.provider, step.model, step.streaming),
-          resumable: primary.resumable !== undefined
-        })
+        steps.push(targetStep(name, primary, primary.provider, step.model, step.streaming))
         break
       case "ChatModel": {
         const service: ChatModelService = Layer.isLayer(step.chatModel)
           ? Context.get(yield* Layer.build(step.chatModel as Layer.Layer<ChatModel>), ChatModel)
           : (step.chatModel as ChatModelService)
-        steps.push({
-          _tag: "Target",
-          name,
-          target: target(service, step.name, step.model, step.streaming),
-          resumable: service.resumable !== undefined
-        })
+        steps.push(targetStep(name, service, step.name, step.model, step.streaming))
         break
       }
       case "Cached":
