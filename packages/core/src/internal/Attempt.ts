@@ -98,13 +98,11 @@ export const streamed = (
   // the caller's frames while it streams.
   return Effect.flatMap(Deadlines.watchdog(source, deadlines), (watchdog) =>
     watchdog.race(
-      Effect.scoped(
-        Effect.flatMap(Effect.scope, (scope) =>
-          // One fiber pulls: no semaphore or context copy per pull (as Stream.toPull adds).
-          Effect.flatMap(
-            Channel.toPullScoped(Stream.toChannel(leg?.events ?? target.service.stream(request)), scope),
-            (pull) => follow(source, kind, route, watchdog, guard, pull, leg)
-          )
+      Effect.scopedWith((scope) =>
+        // One fiber pulls: no semaphore or context copy per pull (as Stream.toPull adds).
+        Effect.flatMap(
+          Channel.toPullScoped(Stream.toChannel(leg?.events ?? target.service.stream(request)), scope),
+          (pull) => follow(source, kind, route, watchdog, guard, pull, leg)
         )
       )
     )
