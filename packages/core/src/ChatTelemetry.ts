@@ -233,14 +233,12 @@ export interface CallObserver {
  *
  * @since 0.2.0
  */
-export interface ObservedCall {
-  readonly observer: CallObserver
+export interface ObservedCall extends CallObserver {
   readonly finish: (exit: Exit.Exit<unknown, ChatError>) => Effect.Effect<void>
 }
 
 // One object per call, its steps as methods; `span` and `finish` are handed on as functions.
-class Observation implements CallObserver, ObservedCall {
-  readonly observer: CallObserver = this
+class Observation implements ObservedCall {
   private delivered = false
   private readonly attributes: Record<string, string>
   private readonly provider: string
@@ -341,11 +339,7 @@ export const startCall = (provider: string, request: ChatRequest): Effect.Effect
 export const observeCall =
   (provider: string, request: ChatRequest) =>
   <R>(make: (observer: CallObserver) => Stream.Stream<StreamEvent, ChatError, R>) =>
-    Stream.unwrap(
-      Effect.map(startCall(provider, request), ({ observer, finish }) =>
-        Stream.onExit(make(observer), finish)
-      )
-    )
+    Stream.unwrap(Effect.map(startCall(provider, request), (call) => Stream.onExit(make(call), call.finish)))
 
 /**
  * Observes a stream of `StreamEvent`s like {@link observeCall}, looking at

@@ -145,8 +145,8 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
   const stream: Service["stream"] = (input, options) =>
     Handoff.stream((scope) =>
       Effect.flatMap(ChatRequest.validate(input, primary.provider), (request) =>
-        Effect.flatMap(ChatTelemetry.startCall(primary.provider, request), ({ observer, finish }) =>
-          Effect.as(Scope.addFinalizerExit(scope, finish), producer(request, observer, options?.delivered))
+        Effect.flatMap(ChatTelemetry.startCall(primary.provider, request), (call) =>
+          Effect.as(Scope.addFinalizerExit(scope, call.finish), producer(request, call, options?.delivered))
         )
       )
     )
