@@ -5,7 +5,6 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
-import { identity } from "effect/Function"
 import type * as Schedule from "effect/Schedule"
 import { fromEvents } from "../ChatCompletion.ts"
 import { type ChatError, NotFound, StreamTruncated } from "../ChatError.ts"
@@ -207,7 +206,7 @@ export const producer = (
   schedule: Schedule.Schedule<unknown, ChatError>,
   request: ChatRequest,
   route: (sink: Handoff.Sink<StreamEvent>) => Route,
-  span: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E> = identity
+  span: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
 ): Handoff.Producer<StreamEvent, ChatError> => ({
   produce: (sink) =>
     span(
