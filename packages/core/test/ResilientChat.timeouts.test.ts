@@ -62,4 +62,42 @@ describe("ResilientChat timeouts", () => {
         )
       )
   )
+
+  // With the live clock the deadlines are host timers (the tests above drive them by TestClock, through fibers).
+  it.live(
+    "with the live clock, the total deadline ends a stalled call with Timeout(total) and interrupts it",
+    () =>
+      Effect.gen(function* () {
+        const chat = yield* ResilientChat.ResilientChat
+        const started = Date.now()
+        const exit = yield* Effect.exit(Stream.runDrain(chat.stream(request)))
+        const elapsed = Date.now() - started
+        const error = exit._tag === "Failure" ? exit.cause.reasons.find((r) => r._tag === "Fail") : undefined
+        assert.isTrue(
+          error?._tag === "Fail" && error.error._tag === "Timeout" && error.error.phase === "total"
+        )
+        assert.isAtLeast(elapsed, 290)
+        assert.isBelow(elapsed, 5_000, "the total deadline ended the call, not the first-token one")
+        const calls = yield* (yield* ScriptedChatModel.ScriptedChatModel).calls
+        assert.deepStrictEqual(
+          calls.map((c) => c.outcome),
+          ["interrupted"]
+        )
+      }).pipe(
+        Effect.provide(
+          ResilientChat.layer({
+            timeouts: { firstToken: "30 seconds", total: "300 millis" },
+            fallback: [],
+            circuitBreaker: false
+          }).pipe(
+            Layer.provideMerge(
+              ScriptedChatModel.layer({
+                script: () =>
+                  ScriptedChatModel.stream(ScriptedChatModel.textEvents(["Hello"]), { stallAt: 0 })
+              })
+            )
+          )
+        )
+      )
+  )
 })
