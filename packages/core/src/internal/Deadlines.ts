@@ -14,6 +14,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import { type ChatError, Timeout, type TimeoutPhase } from "../ChatError.ts"
+import type * as Handoff from "./Handoff.ts"
 import * as Timer from "./Timer.ts"
 
 export interface Options {
@@ -44,10 +45,12 @@ export interface Watchdog {
   readonly race: <A>(effect: Effect.Effect<A, ChatError>) => Effect.Effect<A, ChatError>
 }
 
-// One object per attempt, its steps as methods: `touch` runs on every chunk.
-class AttemptWatchdog implements Watchdog {
+// One object per attempt, its steps as methods: `touch` runs on every chunk; it is also what its timer watches.
+class AttemptWatchdog implements Watchdog, Timer.Watched {
   private phase: TimeoutPhase = "first-token"
   private deadline: number
+  private fiber: Fiber.Fiber<unknown, ChatError> | undefined = undefined
+  private resume: ((effect: Effect.Effect<never, ChatError>) => void) | undefined = undefined
   private readonly idleMillis: number
   private readonly source: Source
   private readonly options: Options
@@ -71,23 +74,29 @@ class AttemptWatchdog implements Watchdog {
     this.deadline = Number.POSITIVE_INFINITY
   }
 
+  due(): number {
+    return this.deadline
+  }
+
+  expire(): void {
+    const fiber = this.fiber as Fiber.Fiber<unknown, ChatError>
+    this.resume?.(Effect.andThen(Fiber.interrupt(fiber), Effect.fail(this.expired())))
+  }
+
   race<A>(effect: Effect.Effect<A, ChatError>): Effect.Effect<A, ChatError> {
     return Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (fiber) =>
       Effect.callback<A, ChatError>((resume) => {
+        this.fiber = fiber
+        this.resume = resume
         // The deadline only moves later, except once: from first-token to the (shorter) idle one after
         // the first chunk. Waking at least every `idle` catches that too, and exactly on time.
-        const cancel = Timer.watch(
-          this.timer,
-          () => this.deadline,
-          () => resume(Effect.andThen(Fiber.interrupt(fiber), Effect.fail(this.expired()))),
-          this.idleMillis
-        )
+        const watch = new Timer.Watch(this.timer, this, this.idleMillis)
         fiber.addObserver((exit) => {
-          cancel()
+          watch.stop()
           resume(exit)
         })
         return Effect.suspend(() => {
-          cancel()
+          watch.stop()
           return Fiber.interrupt(fiber)
         })
       })
@@ -109,31 +118,52 @@ class AttemptWatchdog implements Watchdog {
 export const watchdog = (source: Source, options: Options): Effect.Effect<Watchdog> =>
   Effect.map(Timer.make, (timer) => new AttemptWatchdog(source, options, timer))
 
-/**
- * Arms the `total` deadline of a call: `expire` is called with a final
- * (non-retryable) `Timeout` once it passes, unless the returned cancel was
- * called first.
- */
-export const total = (
-  source: Source,
-  options: Options
-): Effect.Effect<(expire: (error: ChatError) => void) => () => void> =>
-  Effect.map(Timer.make, (timer) => (expire) => {
-    const end = timer.now() + Duration.toMillis(options.total)
-    return Timer.watch(
-      timer,
-      () => end,
-      () =>
-        expire(
-          timeout(
-            source,
-            "total",
-            options.total,
-            `The call did not finish within ${Duration.format(options.total)}`
-          )
-        )
+// The `total` deadline of one call, watched by its timer.
+class CallDeadline implements Timer.Watched {
+  private readonly end: number
+  private readonly source: Source
+  private readonly total: Duration.Duration
+  private readonly expiry: Handoff.Expiry<ChatError>
+
+  constructor(
+    source: Source,
+    total: Duration.Duration,
+    timer: Timer.Timer,
+    expiry: Handoff.Expiry<ChatError>
+  ) {
+    this.source = source
+    this.total = total
+    this.expiry = expiry
+    this.end = timer.now() + Duration.toMillis(total)
+  }
+
+  due(): number {
+    return this.end
+  }
+
+  expire(): void {
+    this.expiry.expired(
+      timeout(
+        this.source,
+        "total",
+        this.total,
+        `The call did not finish within ${Duration.format(this.total)}`
+      )
     )
-  })
+  }
+}
+
+/**
+ * The `total` deadline of a call: once armed, `expiry` is told of a final
+ * (non-retryable) `Timeout` when it passes, unless it was stopped first.
+ */
+export const total =
+  (source: Source, options: Options): Handoff.Deadline<ChatError> =>
+  (expiry) =>
+    Effect.map(
+      Timer.make,
+      (timer) => new Timer.Watch(timer, new CallDeadline(source, options.total, timer, expiry))
+    )
 
 /** The time left before `total` ends, from a call's start. */
 export const remaining = Effect.fnUntraced(function* (options: Options) {

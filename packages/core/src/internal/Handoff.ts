@@ -16,6 +16,7 @@ import * as Cause from "effect/Cause"
 import * as Channel from "effect/Channel"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import type * as Pull from "effect/Pull"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -99,17 +100,58 @@ class Handoff<A, E> implements Sink<A> {
   }
 }
 
-/**
- * Arms a deadline: calls `expire` when time is up, unless the returned
- * cancel was called first.
- */
-export type Deadline<E> = Effect.Effect<(expire: (error: E) => void) => () => void>
+/** Told when a deadline has passed. */
+export interface Expiry<E> {
+  expired(error: E): void
+}
+
+/** Arms a deadline: `expiry` is told once time is up, unless it was stopped first. */
+export type Deadline<E> = (expiry: Expiry<E>) => Effect.Effect<{ readonly stop: () => void }>
 
 /** What feeds one stream: its producer, how many items may wait, and its deadline. */
 export interface Producer<A, E> {
   readonly produce: (sink: Sink<A>) => Effect.Effect<unknown, E>
   readonly capacity: number
   readonly deadline?: Deadline<E>
+}
+
+// The running producer of one stream and its deadline, as one object.
+class Feed<A, E> implements Expiry<E> {
+  private fiber: Fiber.Fiber<unknown, E> | undefined = undefined
+  private deadline: { readonly stop: () => void } | undefined = undefined
+  private expiredWith: Exit.Exit<never, E> | undefined = undefined
+  readonly handoff: Handoff<A, E>
+
+  constructor(capacity: number) {
+    this.handoff = new Handoff<A, E>(capacity)
+  }
+
+  /** Runs the producer in `scope`; the consumer's pull. */
+  start(producer: Producer<A, E>, scope: Scope.Scope): Effect.Effect<Pull.Pull<NonEmptyReadonlyArray<A>, E>> {
+    const take = this.handoff.take as Pull.Pull<NonEmptyReadonlyArray<A>, E>
+    const running = Effect.forkIn(Effect.onExit(producer.produce(this.handoff), this.ended), scope, {
+      startImmediately: true
+    })
+    return Effect.flatMap(running, (fiber) => {
+      this.fiber = fiber
+      if (producer.deadline === undefined || fiber.pollUnsafe() !== undefined) return Effect.succeed(take)
+      return Effect.map(producer.deadline(this), (deadline) => {
+        this.deadline = deadline
+        return take
+      })
+    })
+  }
+
+  expired(error: E): void {
+    this.expiredWith = Exit.fail(error)
+    this.fiber?.interruptUnsafe()
+  }
+
+  private readonly ended = (exit: Exit.Exit<unknown, E>) =>
+    Effect.sync(() => {
+      this.deadline?.stop()
+      this.handoff.end(this.expiredWith ?? exit)
+    })
 }
 
 /**
@@ -122,32 +164,6 @@ export const stream = <A, E, R>(
 ): Stream.Stream<A, E, R> =>
   Stream.fromChannel(
     Channel.fromTransform((_, scope: Scope.Scope) =>
-      Effect.flatMap(open(scope), ({ produce, capacity, deadline }) => {
-        const handoff = new Handoff<A, E>(capacity)
-        let expired: Exit.Exit<never, E> | undefined
-        let cancel: (() => void) | undefined
-        const running = Effect.forkIn(
-          Effect.onExit(produce(handoff), (exit) =>
-            Effect.sync(() => {
-              cancel?.()
-              handoff.end(expired ?? exit)
-            })
-          ),
-          scope,
-          { startImmediately: true }
-        )
-        const take = handoff.take as Pull.Pull<NonEmptyReadonlyArray<A>, E>
-        return Effect.flatMap(running, (producer) =>
-          deadline === undefined || producer.pollUnsafe() !== undefined
-            ? Effect.succeed(take)
-            : Effect.map(deadline, (arm) => {
-                cancel = arm((error) => {
-                  expired = Exit.fail(error)
-                  producer.interruptUnsafe()
-                })
-                return take
-              })
-        )
-      })
+      Effect.flatMap(open(scope), (producer) => new Feed<A, E>(producer.capacity).start(producer, scope))
     )
   )

@@ -1,9 +1,9 @@
 /**
- * Timers on the current `Clock` that cost no fiber: with the live clock, a
- * plain host timer; with any other clock (a `TestClock`, say), a fiber
- * sleeping on it, so that tests move time as before. A deadline armed this
- * way is a few bytes and one host timer per open stream, instead of a fiber
- * parked in a sleep.
+ * Deadline timers on the current `Clock` that cost no fiber and no closure:
+ * with the live clock, a plain host timer; with any other clock (a
+ * `TestClock`, say), a fiber sleeping on it, so that tests move time as
+ * before. A deadline watched this way is one small object and one host timer
+ * per open stream, instead of a fiber parked in a sleep.
  *
  * @internal
  */
@@ -11,14 +11,24 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 
+/** What a `Watch` watches: a deadline that may move, and what to do once it has passed. */
+export interface Watched {
+  /** The deadline, in the clock's milliseconds; read again whenever the timer wakes. */
+  due(): number
+  /** Called once, when the deadline has passed. */
+  expire(): void
+}
+
 export interface Timer {
   /** The clock's time, in milliseconds. */
   readonly now: () => number
   /**
-   * Calls `f` once, after `millis` (at most about 24 days: a longer wait
-   * calls it early, which `watch` allows for); returns a cancel.
+   * Calls `watch.check()` once, after `millis` (at most about 24 days: a
+   * longer wait calls it early, which `Watch` allows for); returns the handle
+   * `stop` takes.
    */
-  readonly after: (millis: number, f: () => void) => () => void
+  readonly start: (millis: number, watch: Watch) => unknown
+  readonly stop: (handle: unknown) => void
 }
 
 /** The longest delay a host timer takes. */
@@ -26,55 +36,79 @@ const maxMillis = 2 ** 31 - 1
 
 const live = Object.getPrototypeOf(Clock.Clock.defaultValue())
 
-const hostTimer = (millis: number, f: () => void) => {
-  const handle = setTimeout(f, Math.min(Math.max(millis, 0), maxMillis))
-  return () => clearTimeout(handle)
-}
+// The host timer's callback, shared: the watch is its argument, so that arming one makes no closure.
+const wake = (watch: Watch) => watch.check()
 
 /** The live clock's timers, shared by every call. */
-const liveTimer: Timer = { now: () => Date.now(), after: hostTimer }
+const liveTimer: Timer = {
+  now: () => Date.now(),
+  start: (millis, watch) => setTimeout(wake, Math.min(Math.max(millis, 0), maxMillis), watch),
+  stop: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>)
+}
 
 /** The timers of the current clock. */
 export const make: Effect.Effect<Timer> = Effect.flatMap(Clock.clockWith(Effect.succeed), (clock) => {
   if (Object.getPrototypeOf(clock) === live) return Effect.succeed(liveTimer)
-  const now = () => clock.currentTimeMillisUnsafe()
-  return Effect.map(Effect.context<never>(), (context) => ({
-    now,
-    after: (millis, f) => {
-      const fiber = Effect.runForkWith(context)(
-        Effect.andThen(clock.sleep(Duration.millis(Math.max(millis, 0))), Effect.sync(f))
-      )
-      return () => fiber.interruptUnsafe()
-    }
-  }))
+  return Effect.map(
+    Effect.context<never>(),
+    (context): Timer => ({
+      now: () => clock.currentTimeMillisUnsafe(),
+      start: (millis, watch) =>
+        Effect.runForkWith(context)(
+          Effect.andThen(
+            clock.sleep(Duration.millis(Math.max(millis, 0))),
+            Effect.sync(() => watch.check())
+          )
+        ),
+      stop: (handle) => (handle as { readonly interruptUnsafe: () => void }).interruptUnsafe()
+    })
+  )
 })
 
 /**
- * Calls `expire` once the time `deadline()` returns has passed. The deadline
- * is read again whenever the timer wakes, so it may move later without
- * re-arming anything; the timer wakes at least every `every` milliseconds
- * (for a deadline that may also move earlier). Returns a cancel.
+ * Calls `watched.expire()` once the time `watched.due()` returns has passed.
+ * The deadline is read again whenever the timer wakes, so it may move later
+ * without re-arming anything; the timer wakes at least every `every`
+ * milliseconds (for a deadline that may also move earlier). Armed when made;
+ * `stop` disarms it.
  */
-export const watch = (
-  timer: Timer,
-  deadline: () => number,
-  expire: () => void,
-  every = Number.POSITIVE_INFINITY
-): (() => void) => {
-  let cancel: () => void = () => {}
-  const arm = () => {
-    let fired = false
-    const armed = timer.after(Math.min(deadline() - timer.now(), every), () => {
-      fired = true
-      check()
-    })
+export class Watch {
+  private handle: unknown = undefined
+  private armings = 0
+  private stopped = false
+  private readonly timer: Timer
+  private readonly watched: Watched
+  private readonly every: number
+
+  constructor(timer: Timer, watched: Watched, every = Number.POSITIVE_INFINITY) {
+    this.timer = timer
+    this.watched = watched
+    this.every = every
+    this.arm()
+  }
+
+  /** The timer woke: expire, or wait on for a deadline that moved later. */
+  check(): void {
+    this.handle = undefined
+    if (this.stopped) return
+    if (this.watched.due() - this.timer.now() > 0) {
+      this.arm()
+    } else {
+      this.stopped = true
+      this.watched.expire()
+    }
+  }
+
+  stop(): void {
+    this.stopped = true
+    if (this.handle !== undefined) this.timer.stop(this.handle)
+    this.handle = undefined
+  }
+
+  private arm(): void {
+    const arming = ++this.armings
+    const handle = this.timer.start(Math.min(this.watched.due() - this.timer.now(), this.every), this)
     // A timer that fired at once (a zero wait on some clocks) has already armed the next one, or expired.
-    if (!fired) cancel = armed
+    if (arming === this.armings && !this.stopped) this.handle = handle
   }
-  const check = () => {
-    if (deadline() - timer.now() > 0) arm()
-    else expire()
-  }
-  arm()
-  return () => cancel()
 }

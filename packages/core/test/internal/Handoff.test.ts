@@ -107,14 +107,17 @@ describe("Handoff", () => {
     () =>
       Effect.gen(function* () {
         let finalized = false
-        let expire: ((error: string) => void) | undefined
+        let expiry: Handoff.Expiry<string> | undefined
         let cancelled = false
-        const deadline: Handoff.Deadline<string> = Effect.sync(() => (fire) => {
-          expire = fire
-          return () => {
-            cancelled = true
-          }
-        })
+        const deadline: Handoff.Deadline<string> = (told) =>
+          Effect.sync(() => {
+            expiry = told
+            return {
+              stop: () => {
+                cancelled = true
+              }
+            }
+          })
         const stream = Handoff.stream(() =>
           Effect.succeed(
             producer<string>(
@@ -137,7 +140,7 @@ describe("Handoff", () => {
         )
         yield* Effect.yieldNow
         assert.deepStrictEqual(got, [1])
-        expire?.("too late")
+        expiry?.expired("too late")
         const exit = yield* Fiber.join(fiber)
         assert.deepStrictEqual(exit, Exit.fail("too late"))
         assert.isTrue(finalized, "the producer ran its finalizers")
@@ -150,9 +153,12 @@ describe("Handoff", () => {
     () =>
       Effect.gen(function* () {
         let cancelled = false
-        const deadline: Handoff.Deadline<never> = Effect.succeed(() => () => {
-          cancelled = true
-        })
+        const deadline: Handoff.Deadline<never> = () =>
+          Effect.succeed({
+            stop: () => {
+              cancelled = true
+            }
+          })
         const ended = Handoff.stream(() =>
           Effect.succeed(
             producer((sink) => Effect.andThen(Effect.yieldNow, sendAll(sink, [[1]])), 16, deadline)

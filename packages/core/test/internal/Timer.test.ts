@@ -3,58 +3,63 @@ import * as Effect from "effect/Effect"
 import { TestClock } from "effect/testing"
 import * as Timer from "../../src/internal/Timer.ts"
 
+/** A watched deadline that records when it expired. */
+const watched = (timer: Timer.Timer, due: () => number) => {
+  const expired: Array<number> = []
+  return { expired, due, expire: () => expired.push(timer.now()) }
+}
+
 describe("Timer", () => {
-  it.effect("under a TestClock, fires when the clock reaches the delay, and not once cancelled", () =>
-    Effect.gen(function* () {
-      const timer = yield* Timer.make
-      const fired: Array<string> = []
-      timer.after(1000, () => fired.push("a"))
-      const cancel = timer.after(1000, () => fired.push("b"))
-      cancel()
-      yield* TestClock.adjust("999 millis")
-      assert.deepStrictEqual(fired, [])
-      assert.strictEqual(timer.now(), 999)
-      yield* TestClock.adjust("1 millis")
-      assert.deepStrictEqual(fired, ["a"])
-    })
+  it.effect(
+    "under a TestClock, wakes a watch when the clock reaches its deadline, and not once stopped",
+    () =>
+      Effect.gen(function* () {
+        const timer = yield* Timer.make
+        const a = watched(timer, () => 1000)
+        const b = watched(timer, () => 1000)
+        new Timer.Watch(timer, a)
+        new Timer.Watch(timer, b).stop()
+        yield* TestClock.adjust("999 millis")
+        assert.deepStrictEqual(a.expired, [])
+        assert.strictEqual(timer.now(), 999)
+        yield* TestClock.adjust("1 millis")
+        assert.deepStrictEqual([a.expired, b.expired], [[1000], []])
+      })
   )
 
-  it.live("with the live clock, fires from a host timer after the delay, and not once cancelled", () =>
+  it.live("with the live clock, wakes a watch from a host timer at its deadline, and not once stopped", () =>
     Effect.gen(function* () {
       const timer = yield* Timer.make
-      const start = Date.now()
-      const fired: Array<string> = []
-      const cancel = timer.after(5, () => fired.push("b"))
+      const start = timer.now()
+      const early = watched(timer, () => start + 5)
+      const watch = new Timer.Watch(timer, early)
       yield* Effect.callback<void>((resume) => {
-        timer.after(20, () => {
-          fired.push("a")
-          resume(Effect.void)
+        new Timer.Watch(timer, {
+          due: () => start + 20,
+          expire: () => resume(Effect.void)
         })
       })
-      cancel()
+      watch.stop()
       assert.isAtLeast(Date.now() - start, 19)
-      assert.deepStrictEqual(fired, ["b", "a"])
-      const late: Array<string> = []
-      timer.after(5, () => late.push("c"))()
+      assert.strictEqual(early.expired.length, 1)
+      const late = watched(timer, () => timer.now() + 5)
+      new Timer.Watch(timer, late).stop()
       yield* Effect.sleep("20 millis")
-      assert.deepStrictEqual(late, [])
+      assert.deepStrictEqual(late.expired, [])
     })
   )
 })
 
-describe("Timer.watch", () => {
+describe("Timer.Watch", () => {
   it.effect(
     "expires once the deadline has passed, following it as it moves later, and not once cancelled",
     () =>
       Effect.gen(function* () {
         const timer = yield* Timer.make
         let deadline = 1000
-        const expired: Array<number> = []
-        Timer.watch(
-          timer,
-          () => deadline,
-          () => expired.push(timer.now())
-        )
+        const target = watched(timer, () => deadline)
+        const { expired } = target
+        new Timer.Watch(timer, target)
         yield* TestClock.adjust("600 millis")
         deadline = 1500
         yield* TestClock.adjust("600 millis")
@@ -64,15 +69,10 @@ describe("Timer.watch", () => {
         yield* TestClock.adjust("10 seconds")
         assert.deepStrictEqual(expired, [1500], "once")
 
-        const cancelled: Array<number> = []
-        const cancel = Timer.watch(
-          timer,
-          () => timer.now() + 100,
-          () => cancelled.push(1)
-        )
-        cancel()
+        const stopped = watched(timer, () => timer.now() + 100)
+        new Timer.Watch(timer, stopped).stop()
         yield* TestClock.adjust("1 second")
-        assert.deepStrictEqual(cancelled, [])
+        assert.deepStrictEqual(stopped.expired, [])
       })
   )
 
@@ -80,13 +80,9 @@ describe("Timer.watch", () => {
     Effect.gen(function* () {
       const timer = yield* Timer.make
       let deadline = 10_000
-      const expired: Array<number> = []
-      Timer.watch(
-        timer,
-        () => deadline,
-        () => expired.push(timer.now()),
-        250
-      )
+      const target = watched(timer, () => deadline)
+      const { expired } = target
+      new Timer.Watch(timer, target, 250)
       yield* TestClock.adjust("100 millis")
       deadline = 400
       yield* TestClock.adjust("400 millis")
