@@ -9,7 +9,9 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import type { ChatCompletion } from "./ChatCompletion.ts"
 import type { ChatError } from "./ChatError.ts"
 import type { ChatRequest } from "./ChatRequest.ts"
@@ -235,6 +237,12 @@ export interface CallObserver {
  */
 export interface ObservedCall extends CallObserver {
   readonly finish: (exit: Exit.Exit<unknown, ChatError>) => Effect.Effect<void>
+  /**
+   * Opens the call's `steadystream.chat.stream` span, ended when `scope`
+   * closes (with its exit): for a caller that gives the span to the fibers
+   * it forks, instead of running the call in `span`.
+   */
+  readonly spanIn: (scope: Scope.Scope) => Effect.Effect<Tracer.Span>
 }
 
 // One object per call, its steps as methods; `span` and `finish` are handed on as functions.
@@ -257,6 +265,16 @@ class Observation implements ObservedCall {
 
   readonly finish = (exit: Exit.Exit<unknown, ChatError>): Effect.Effect<void> =>
     finishRequest(this.attributes, "stream", this.startedAt, exit)
+
+  spanIn(scope: Scope.Scope): Effect.Effect<Tracer.Span> {
+    return Effect.provideService(
+      Effect.makeSpanScoped("steadystream.chat.stream", {
+        attributes: requestAttributes(this.provider, this.request)
+      }),
+      Scope.Scope,
+      scope
+    )
+  }
 
   events(events: ReadonlyArray<StreamEvent>): Effect.Effect<void> | undefined {
     if (events.length === 1) return this.one(events[0] as StreamEvent)

@@ -13,6 +13,7 @@ import * as CircuitBreaker from "effect/persistence/CircuitBreaker"
 import type * as Redis from "effect/persistence/Redis"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import { type ChatCompletion, fromEvents } from "./ChatCompletion.ts"
 import type { ChatError } from "./ChatError.ts"
 import { ChatModel } from "./ChatModel.ts"
@@ -136,17 +137,25 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
     caching: resolved.fallback.some((step) => step._tag === "Cached")
   }
   const schedule = RetrySchedule.fromPolicy(resolved.retry)
-  const producer = (request: ChatRequest.ChatRequest, observer: ChatTelemetry.CallObserver, delivered = "") =>
-    Call.producer(engine, schedule, request, Route.toSink(observer, delivered), observer.span)
+  const producer = (
+    request: ChatRequest.ChatRequest,
+    observer: ChatTelemetry.CallObserver,
+    span?: Tracer.Span,
+    delivered = ""
+  ) => Call.producer(engine, schedule, request, Route.toSink(observer, delivered), span)
 
   const unobserved: ChatTelemetry.CallObserver = { events: () => undefined, span: identity }
 
-  // One stream layer per call: the request is validated, observed and produced in the stream's own scope.
+  // One stream layer per call: the request is validated, observed and produced in the stream's own scope,
+  // which ends the call's span and records how it ended.
   const stream: Service["stream"] = (input, options) =>
     Handoff.stream((scope) =>
       Effect.flatMap(ChatRequest.validate(input, primary.provider), (request) =>
         Effect.flatMap(ChatTelemetry.startCall(primary.provider, request), (call) =>
-          Effect.as(Scope.addFinalizerExit(scope, call.finish), producer(request, call, options?.delivered))
+          Effect.andThen(
+            Scope.addFinalizerExit(scope, call.finish),
+            Effect.map(call.spanIn(scope), (span) => producer(request, call, span, options?.delivered))
+          )
         )
       )
     )

@@ -9,8 +9,11 @@
 import type * as Cause from "effect/Cause"
 import * as Channel from "effect/Channel"
 import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
 import * as Pull from "effect/Pull"
+import type * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import type { ChatCompletion } from "../ChatCompletion.ts"
 import { type ChatError, ContinuationRejected, StreamTruncated } from "../ChatError.ts"
 import type { ChatRequest } from "../ChatRequest.ts"
@@ -83,6 +86,9 @@ const deliver = (
  *
  * `leg` (from `Resume`) says what to read instead of a fresh model stream (a
  * resumed generation) and where the reading starts, and records each step.
+ *
+ * The attempt runs in a fiber of its own under `span`; `ended` sees its exit
+ * first, and the caller gets it as a `Result`.
  */
 export const streamed = (
   target: Target,
@@ -91,8 +97,10 @@ export const streamed = (
   route: Route,
   deadlines: Deadlines.Options,
   guard: Guard,
-  leg?: Leg
-): Effect.Effect<Finish, ChatError> => {
+  leg: Leg | undefined,
+  span: Tracer.AnySpan,
+  ended: (exit: Exit.Exit<Finish, ChatError>) => Effect.Effect<void>
+): Effect.Effect<Result.Result<Finish, ChatError>> => {
   const source = sourceOf(target)
   // Everything of the attempt, its scope included, lives in the watchdog's fiber: nothing of it stays behind in
   // the caller's frames while it streams.
@@ -104,7 +112,9 @@ export const streamed = (
           Channel.toPullScoped(Stream.toChannel(leg?.events ?? target.service.stream(request)), scope),
           (pull) => follow(source, kind, route, watchdog, guard, pull, leg)
         )
-      )
+      ),
+      span,
+      ended
     )
   )
 }
@@ -144,8 +154,9 @@ const follow = (
     Pull.catchDone(effect, () =>
       Effect.fail(truncated(source, route, "The stream ended without a finish event"))
     )
-  // The breaker guards the first pull only.
-  return ended(Effect.flatMap(guard(ended(pull)), onChunk))
+  // The breaker guards the first pull only. (Built when run, so that the frame waiting for the end of the
+  // answer does not hold the guard's effects.)
+  return ended(Effect.suspend(() => Effect.flatMap(guard(ended(pull)), onChunk)))
 }
 
 /** The model events a whole answer stands for. */

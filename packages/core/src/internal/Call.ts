@@ -5,7 +5,10 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Result from "effect/Result"
 import type * as Schedule from "effect/Schedule"
+import type * as Tracer from "effect/Tracer"
 import { fromEvents } from "../ChatCompletion.ts"
 import { type ChatError, NotFound, StreamTruncated } from "../ChatError.ts"
 import type { ChatRequest } from "../ChatRequest.ts"
@@ -71,6 +74,12 @@ const withDelivered = (error: ChatError, delivered: Continuation.Delivered): Cha
       })
     : error
 
+/**
+ * One attempt of a step, its outcome as a `Result`. A model attempt runs in
+ * its span, after the target's cooldown; while a streamed one streams, the
+ * call holds nothing but the wait for it (its span, deadlines and fiber are
+ * the attempt's own).
+ */
 const attempt = (
   engine: Engine,
   recovery: Recovery.Recovery,
@@ -79,21 +88,20 @@ const attempt = (
   target: Chain.Target | undefined,
   route: Route,
   resume: Resume.Tracker
-): Effect.Effect<Finish, ChatError> => {
+): Effect.Effect<Result.Result<Finish, ChatError>> => {
   if (step._tag === "Static") {
-    return Attempt.whole(
-      { provider: "static", model: request.model },
-      step.completion,
-      { _tag: "Whole" },
-      route
+    return Effect.result(
+      Attempt.whole({ provider: "static", model: request.model }, step.completion, { _tag: "Whole" }, route)
     )
   }
   if (target === undefined) {
     const source = { provider: "cache", model: request.model }
-    return Effect.flatMap(engine.cache.get(request), (completion) =>
-      completion === undefined
-        ? Effect.fail(new NotFound({ ...source, message: "No cached response" }))
-        : Attempt.whole(source, completion, { _tag: "Whole" }, route)
+    return Effect.result(
+      Effect.flatMap(engine.cache.get(request), (completion) =>
+        completion === undefined
+          ? Effect.fail(new NotFound({ ...source, message: "No cached response" }))
+          : Attempt.whole(source, completion, { _tag: "Whole" }, route)
+      )
     )
   }
   const delivered = route.delivered()
@@ -107,24 +115,48 @@ const attempt = (
   const keyed = { ...source, key: target.key }
   const guard: Attempt.Guard = (effect) => engine.guard(keyed, effect)
   const kind = engine.kind
-  const call = target.streaming
-    ? Effect.flatMap(
-        resume.leg(target, next, () => Continuation.start(delivered, kind)),
-        (leg) => Attempt.streamed(target, next, kind, route, engine.deadlines, guard, leg)
-      )
-    : Effect.flatMap(guard(target.service.complete(next)), (completion) =>
-        Attempt.whole(source, completion, kind, route)
-      )
   const bounds: Cooldown.Bounds = {
     fits: recovery.fits,
     announce: (delay) => route.send([{ type: "cooldown", model: target.model, delay }])
   }
-  return Span.around(engine.cooldown(keyed, bounds, call), "steadystream.chat.attempt", {
+  const attributes = {
     "gen_ai.system": target.service.provider,
     "gen_ai.request.model": target.model,
     "steadystream.attempt.streaming": target.streaming,
     "steadystream.attempt.continuation": delivered.text !== ""
-  })
+  }
+  return Effect.flatMap(Span.open("steadystream.chat.attempt", attributes), (span) =>
+    Effect.flatMap(
+      Effect.onInterrupt(Effect.result(Span.within(engine.cooldown.wait(keyed, bounds), span)), () =>
+        Span.end(span, Exit.interrupt())
+      ),
+      (waited): Effect.Effect<Result.Result<Finish, ChatError>> => {
+        if (Result.isFailure(waited)) {
+          return Effect.as(Span.end(span, Exit.fail(waited.failure)), Result.fail(waited.failure))
+        }
+        // How the attempt ended is fed back to the cooldown (a 429's Retry-After), then ends its span.
+        const ended = (exit: Exit.Exit<Finish, ChatError>) => {
+          const error = Exit.isFailure(exit) ? Exit.findErrorOption(exit) : undefined
+          return error === undefined || error._tag === "None"
+            ? Span.end(span, exit)
+            : Effect.andThen(
+                engine.cooldown.feedback(keyed, waited.success, error.value),
+                Span.end(span, exit)
+              )
+        }
+        if (!target.streaming) {
+          const whole = Effect.flatMap(guard(target.service.complete(next)), (completion) =>
+            Attempt.whole(source, completion, kind, route)
+          )
+          return Effect.result(Effect.onExit(Span.within(whole, span), ended))
+        }
+        return Effect.flatMap(
+          resume.leg(target, next, () => Continuation.start(delivered, kind)),
+          (leg) => Attempt.streamed(target, next, kind, route, engine.deadlines, guard, leg, span, ended)
+        )
+      }
+    )
+  )
 }
 
 /**
@@ -159,7 +191,7 @@ const loop = Effect.fnUntraced(function* (
         restart = false
         yield* route.send([{ type: "restart", error: lastError as ChatError }], Continuation.empty)
       }
-      const result = yield* Effect.result(attempt(engine, recovery, request, step, target, route, resume))
+      const result = yield* attempt(engine, recovery, request, step, target, route, resume)
       if (result._tag === "Success") {
         if (engine.caching && target !== undefined) {
           yield* engine.cache.set(request, completionOf(route.delivered(), result.success, target.model))
@@ -198,25 +230,24 @@ const loop = Effect.fnUntraced(function* (
 const capacity = 16
 
 /**
- * One call's producer: runs the call, bounded by the `total` deadline, in the
- * call's span; its events reach the consumer through `route`.
+ * One call's producer: runs the call, bounded by the `total` deadline, under
+ * the call's span (if any); its events reach the consumer through `route`.
  */
 export const producer = (
   engine: Engine,
   schedule: Schedule.Schedule<unknown, ChatError>,
   request: ChatRequest,
   route: (sink: Handoff.Sink<StreamEvent>) => Route,
-  span: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>
+  span: Tracer.AnySpan | undefined
 ): Handoff.Producer<StreamEvent, ChatError> => ({
   produce: (sink) =>
-    span(
-      Effect.flatMap(Deadlines.remaining(engine.deadlines), (remaining) =>
-        Effect.flatMap(
-          Recovery.make({ schedule, maxRetryAfter: engine.policy.retry.maxRetryAfter, remaining }),
-          (recovery) => run(engine, recovery, request, route(sink))
-        )
+    Effect.flatMap(Deadlines.remaining(engine.deadlines), (remaining) =>
+      Effect.flatMap(
+        Recovery.make({ schedule, maxRetryAfter: engine.policy.retry.maxRetryAfter, remaining }),
+        (recovery) => run(engine, recovery, request, route(sink))
       )
     ),
   capacity,
-  deadline: Deadlines.total({ provider: engine.provider, model: request.model }, engine.deadlines)
+  deadline: Deadlines.total({ provider: engine.provider, model: request.model }, engine.deadlines),
+  ...(span === undefined ? {} : { span })
 })

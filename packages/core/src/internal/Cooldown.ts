@@ -33,12 +33,17 @@ export interface Bounds {
   readonly announce: (delay: Duration.Duration) => Effect.Effect<void>
 }
 
-/** Runs one model attempt inside the cooldown of `source`. */
-export type Cooldown = <A>(
-  source: Source,
-  bounds: Bounds,
-  attempt: Effect.Effect<A, ChatError>
-) => Effect.Effect<A, ChatError>
+/** The cooldown around one model attempt: waited out before it, fed back after it failed. */
+export interface Cooldown {
+  /**
+   * Waits out the cooldown of `source`; fails with `RateLimited` (the attempt
+   * is not made) when the wait would not fit. Succeeds with the epoch that
+   * `feedback` takes.
+   */
+  readonly wait: (source: Source, bounds: Bounds) => Effect.Effect<number, ChatError>
+  /** After the attempt failed with `error`: a 429's Retry-After starts a cooldown for every caller. */
+  readonly feedback: (source: Source, epoch: number, error: ChatError) => Effect.Effect<void>
+}
 
 // The learning phase after a cooldown lasts this long (plus effect's minute of grace) unless a 429 ends it.
 const learningWindow = Duration.minutes(1)
@@ -100,7 +105,7 @@ export const make = Effect.fnUntraced(function* (
       )
     )
 
-  // Waits out a cooldown; the ticket of the call's slot.
+  // Waits out a cooldown; the epoch of the call's slot.
   const wait = (source: Source, bounds: Bounds) =>
     Effect.gen(function* () {
       let ticket = yield* consume(source)
@@ -118,12 +123,10 @@ export const make = Effect.fnUntraced(function* (
         // A learned pace reserved this call's slot; after a cooldown, look again (a new epoch begins).
         ticket = phase === "cooldown" ? yield* consume(source) : { ...ticket, delay: Duration.zero }
       }
-      return ticket
+      return ticket.epoch
     })
 
-  // No frame of the wait stays behind while the attempt runs (it may stream for minutes).
-  return (source, bounds, attempt) =>
-    Effect.flatMap(wait(source, bounds), (ticket) =>
-      Effect.tapError(attempt, (error) => feedback(source, ticket.epoch, error))
-    )
+  // Two steps, not a wrapper: no frame of the cooldown stays behind while the attempt runs (it may stream for
+  // minutes).
+  return { wait, feedback }
 })

@@ -12,9 +12,13 @@
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import type * as Result from "effect/Result"
+import type * as Tracer from "effect/Tracer"
 import { type ChatError, Timeout, type TimeoutPhase } from "../ChatError.ts"
 import type * as Handoff from "./Handoff.ts"
+import * as Span from "./Span.ts"
 import * as Timer from "./Timer.ts"
 
 export interface Options {
@@ -29,6 +33,14 @@ export interface Source {
   readonly model: string
 }
 
+type Ended<A> = (exit: Exit.Exit<A, ChatError>) => Effect.Effect<void>
+
+/** `ended` first, then the exit as a `Result` (an interruption or a defect goes on as it is). */
+const settle = <A>(
+  exit: Exit.Exit<A, ChatError>,
+  ended: Ended<A>
+): Effect.Effect<Result.Result<A, ChatError>> => Effect.andThen(ended(exit), Effect.result(exit))
+
 const timeout = (source: Source, phase: TimeoutPhase, duration: Duration.Duration, message: string) =>
   new Timeout({ provider: source.provider, model: source.model, phase, timeout: duration, message })
 
@@ -39,10 +51,17 @@ export interface Watchdog {
   /** No deadline while the consumer takes a handoff (a slow consumer is not a stalled model); `touch` after. */
   readonly hold: () => void
   /**
-   * Runs `effect` in a fiber of its own until the current deadline passes;
-   * then interrupts it and fails with a retryable `Timeout`.
+   * Runs `effect` in a fiber of its own, a child of `parent` (the attempt's
+   * span), until the current deadline passes; then interrupts it, and it
+   * fails with a retryable `Timeout`. `ended` sees how it ended (an
+   * interrupted caller included) before the caller gets it as a `Result`.
+   * While it runs, the caller holds nothing but the wait.
    */
-  readonly race: <A>(effect: Effect.Effect<A, ChatError>) => Effect.Effect<A, ChatError>
+  readonly race: <A>(
+    effect: Effect.Effect<A, ChatError>,
+    parent: Tracer.AnySpan,
+    ended: (exit: Exit.Exit<A, ChatError>) => Effect.Effect<void>
+  ) => Effect.Effect<Result.Result<A, ChatError>>
 }
 
 // One object per attempt, its steps as methods: `touch` runs on every chunk; it is also what its timer watches.
@@ -50,7 +69,9 @@ class AttemptWatchdog implements Watchdog, Timer.Watched {
   private phase: TimeoutPhase = "first-token"
   private deadline: number
   private fiber: Fiber.Fiber<unknown, ChatError> | undefined = undefined
-  private resume: ((effect: Effect.Effect<never, ChatError>) => void) | undefined = undefined
+  // Of the running race (whose `A` is its own).
+  private resume: ((effect: Effect.Effect<Result.Result<unknown, ChatError>>) => void) | undefined = undefined
+  private ended: Ended<unknown> = () => Effect.void
   private readonly idleMillis: number
   private readonly source: Source
   private readonly options: Options
@@ -80,26 +101,33 @@ class AttemptWatchdog implements Watchdog, Timer.Watched {
 
   expire(): void {
     const fiber = this.fiber as Fiber.Fiber<unknown, ChatError>
-    this.resume?.(Effect.andThen(Fiber.interrupt(fiber), Effect.fail(this.expired())))
+    this.resume?.(Effect.andThen(Fiber.interrupt(fiber), settle(Exit.fail(this.expired()), this.ended)))
   }
 
-  race<A>(effect: Effect.Effect<A, ChatError>): Effect.Effect<A, ChatError> {
-    return Effect.flatMap(Effect.forkChild(effect, { startImmediately: true }), (fiber) =>
-      Effect.callback<A, ChatError>((resume) => {
-        this.fiber = fiber
-        this.resume = resume
-        // The deadline only moves later, except once: from first-token to the (shorter) idle one after
-        // the first chunk. Waking at least every `idle` catches that too, and exactly on time.
-        const watch = new Timer.Watch(this.timer, this, this.idleMillis)
-        fiber.addObserver((exit) => {
-          watch.stop()
-          resume(exit)
+  race<A>(
+    effect: Effect.Effect<A, ChatError>,
+    parent: Tracer.AnySpan,
+    ended: Ended<A>
+  ): Effect.Effect<Result.Result<A, ChatError>> {
+    return Effect.flatMap(
+      Span.within(Effect.forkChild(effect, { startImmediately: true }), parent),
+      (fiber) =>
+        Effect.callback<Result.Result<A, ChatError>>((resume) => {
+          this.fiber = fiber
+          this.resume = resume as (effect: Effect.Effect<Result.Result<unknown, ChatError>>) => void
+          this.ended = ended as Ended<unknown>
+          // The deadline only moves later, except once: from first-token to the (shorter) idle one after
+          // the first chunk. Waking at least every `idle` catches that too, and exactly on time.
+          const watch = new Timer.Watch(this.timer, this, this.idleMillis)
+          fiber.addObserver((exit) => {
+            watch.stop()
+            resume(settle(exit, ended))
+          })
+          return Effect.suspend(() => {
+            watch.stop()
+            return Effect.flatMap(Fiber.interrupt(fiber), () => ended(fiber.pollUnsafe() ?? Exit.interrupt()))
+          })
         })
-        return Effect.suspend(() => {
-          watch.stop()
-          return Fiber.interrupt(fiber)
-        })
-      })
     )
   }
 

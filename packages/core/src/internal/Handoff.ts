@@ -20,6 +20,7 @@ import type * as Fiber from "effect/Fiber"
 import type * as Pull from "effect/Pull"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
 
 /** The producer's side. */
 export interface Sink<A> {
@@ -108,11 +109,13 @@ export interface Expiry<E> {
 /** Arms a deadline: `expiry` is told once time is up, unless it was stopped first. */
 export type Deadline<E> = (expiry: Expiry<E>) => Effect.Effect<{ readonly stop: () => void }>
 
-/** What feeds one stream: its producer, how many items may wait, and its deadline. */
+/** What feeds one stream: its producer, how many items may wait, its deadline, and its span. */
 export interface Producer<A, E> {
   readonly produce: (sink: Sink<A>) => Effect.Effect<unknown, E>
   readonly capacity: number
   readonly deadline?: Deadline<E>
+  /** The parent of the producer's spans, given to its fiber when forked (so that no frame of it stays). */
+  readonly span?: Tracer.AnySpan
 }
 
 // The running producer of one stream and its deadline, as one object.
@@ -129,9 +132,11 @@ class Feed<A, E> implements Expiry<E> {
   /** Runs the producer in `scope`; the consumer's pull. */
   start(producer: Producer<A, E>, scope: Scope.Scope): Effect.Effect<Pull.Pull<NonEmptyReadonlyArray<A>, E>> {
     const take = this.handoff.take as Pull.Pull<NonEmptyReadonlyArray<A>, E>
-    const running = Effect.forkIn(Effect.onExit(producer.produce(this.handoff), this.ended), scope, {
+    const fork = Effect.forkIn(Effect.onExit(producer.produce(this.handoff), this.ended), scope, {
       startImmediately: true
     })
+    const running =
+      producer.span === undefined ? fork : Effect.provideService(fork, Tracer.ParentSpan, producer.span)
     return Effect.flatMap(running, (fiber) => {
       this.fiber = fiber
       if (producer.deadline === undefined || fiber.pollUnsafe() !== undefined) return Effect.succeed(take)
