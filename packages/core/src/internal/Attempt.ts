@@ -22,6 +22,7 @@ import type { Finish } from "../StreamEvent.ts"
 import type { Target } from "./Chain.ts"
 import * as Continuation from "./Continuation.ts"
 import * as Deadlines from "./Deadlines.ts"
+import type * as Relay from "./Relay.ts"
 import type { Leg } from "./Resume.ts"
 import type { Route } from "./Route.ts"
 
@@ -100,11 +101,11 @@ export const streamed = (
   leg: Leg | undefined,
   span: Tracer.AnySpan,
   ended: (exit: Exit.Exit<Finish, ChatError>) => Effect.Effect<void>
-): Effect.Effect<Result.Result<Finish, ChatError>> => {
+): Effect.Effect<Relay.Detached<Result.Result<Finish, ChatError>>> => {
   const source = sourceOf(target)
-  // Everything of the attempt, its scope included, lives in the watchdog's fiber: nothing of it stays behind in
-  // the caller's frames while it streams.
-  return Effect.flatMap(Deadlines.watchdog(source, deadlines), (watchdog) =>
+  // Everything of the attempt, its scope included, lives in the watchdog's fiber: nothing of it stays behind
+  // while it streams.
+  return Effect.map(Deadlines.watchdog(source, deadlines), (watchdog) =>
     watchdog.race(
       Effect.scopedWith((scope) =>
         // One fiber pulls: no semaphore or context copy per pull (as Stream.toPull adds).

@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Result from "effect/Result"
 import type * as Schedule from "effect/Schedule"
+import * as Scope from "effect/Scope"
 import type * as Tracer from "effect/Tracer"
 import { fromEvents } from "../ChatCompletion.ts"
 import { type ChatError, NotFound, StreamTruncated } from "../ChatError.ts"
@@ -24,6 +25,7 @@ import type * as Cooldown from "./Cooldown.ts"
 import * as Deadlines from "./Deadlines.ts"
 import type * as Handoff from "./Handoff.ts"
 import * as Recovery from "./Recovery.ts"
+import * as Relay from "./Relay.ts"
 import * as Resume from "./Resume.ts"
 import type { Route } from "./Route.ts"
 import * as Span from "./Span.ts"
@@ -74,13 +76,16 @@ const withDelivered = (error: ChatError, delivered: Continuation.Delivered): Cha
       })
     : error
 
+type Outcome = Result.Result<Finish, ChatError>
+
 /**
- * One attempt of a step, its outcome as a `Result`. A model attempt runs in
- * its span, after the target's cooldown; while a streamed one streams, the
- * call holds nothing but the wait for it (its span, deadlines and fiber are
- * the attempt's own).
+ * One attempt of a step: its outcome as a `Result`, or, for a streamed one,
+ * the `Detached` wait for it, which the call yields: while it streams, the
+ * call holds no fiber and no frame (its span, deadlines and fiber are the
+ * attempt's own). A model attempt runs in its span, after the target's
+ * cooldown.
  */
-const attempt = (
+const attempt = Effect.fnUntraced(function* (
   engine: Engine,
   recovery: Recovery.Recovery,
   request: ChatRequest,
@@ -88,20 +93,18 @@ const attempt = (
   target: Chain.Target | undefined,
   route: Route,
   resume: Resume.Tracker
-): Effect.Effect<Result.Result<Finish, ChatError>> => {
+): Effect.fn.Return<Outcome | Relay.Detached<Outcome>> {
   if (step._tag === "Static") {
-    return Effect.result(
-      Attempt.whole({ provider: "static", model: request.model }, step.completion, { _tag: "Whole" }, route)
-    )
+    const source = { provider: "static", model: request.model }
+    return yield* Effect.result(Attempt.whole(source, step.completion, { _tag: "Whole" }, route))
   }
   if (target === undefined) {
     const source = { provider: "cache", model: request.model }
-    return Effect.result(
-      Effect.flatMap(engine.cache.get(request), (completion) =>
-        completion === undefined
-          ? Effect.fail(new NotFound({ ...source, message: "No cached response" }))
-          : Attempt.whole(source, completion, { _tag: "Whole" }, route)
-      )
+    const cached = yield* engine.cache.get(request)
+    return yield* Effect.result(
+      cached === undefined
+        ? Effect.fail(new NotFound({ ...source, message: "No cached response" }))
+        : Attempt.whole(source, cached, { _tag: "Whole" }, route)
     )
   }
   const delivered = route.delivered()
@@ -119,60 +122,58 @@ const attempt = (
     fits: recovery.fits,
     announce: (delay) => route.send([{ type: "cooldown", model: target.model, delay }])
   }
-  const attributes = {
+  const span = yield* Span.open("steadystream.chat.attempt", {
     "gen_ai.system": target.service.provider,
     "gen_ai.request.model": target.model,
     "steadystream.attempt.streaming": target.streaming,
     "steadystream.attempt.continuation": delivered.text !== ""
-  }
-  return Effect.flatMap(Span.open("steadystream.chat.attempt", attributes), (span) =>
-    Effect.flatMap(
-      Effect.onInterrupt(Effect.result(Span.within(engine.cooldown.wait(keyed, bounds), span)), () =>
-        Span.end(span, Exit.interrupt())
-      ),
-      (waited): Effect.Effect<Result.Result<Finish, ChatError>> => {
-        if (Result.isFailure(waited)) {
-          return Effect.as(Span.end(span, Exit.fail(waited.failure)), Result.fail(waited.failure))
-        }
-        // How the attempt ended is fed back to the cooldown (a 429's Retry-After), then ends its span.
-        const ended = (exit: Exit.Exit<Finish, ChatError>) => {
-          const error = Exit.isFailure(exit) ? Exit.findErrorOption(exit) : undefined
-          return error === undefined || error._tag === "None"
-            ? Span.end(span, exit)
-            : Effect.andThen(
-                engine.cooldown.feedback(keyed, waited.success, error.value),
-                Span.end(span, exit)
-              )
-        }
-        if (!target.streaming) {
-          const whole = Effect.flatMap(guard(target.service.complete(next)), (completion) =>
-            Attempt.whole(source, completion, kind, route)
-          )
-          return Effect.result(Effect.onExit(Span.within(whole, span), ended))
-        }
-        return Effect.flatMap(
-          resume.leg(target, next, () => Continuation.start(delivered, kind)),
-          (leg) => Attempt.streamed(target, next, kind, route, engine.deadlines, guard, leg, span, ended)
-        )
-      }
-    )
+  })
+  const waited = yield* Effect.onInterrupt(
+    Effect.result(Span.within(engine.cooldown.wait(keyed, bounds), span)),
+    () => Span.end(span, Exit.interrupt())
   )
-}
+  if (Result.isFailure(waited)) {
+    yield* Span.end(span, Exit.fail(waited.failure))
+    return Result.fail(waited.failure)
+  }
+  // How the attempt ended is fed back to the cooldown (a 429's Retry-After), then ends its span.
+  const ended = (exit: Exit.Exit<Finish, ChatError>) => {
+    const error = Exit.isFailure(exit) ? Exit.findErrorOption(exit) : undefined
+    return error === undefined || error._tag === "None"
+      ? Span.end(span, exit)
+      : Effect.andThen(engine.cooldown.feedback(keyed, waited.success, error.value), Span.end(span, exit))
+  }
+  if (!target.streaming) {
+    const whole = Effect.flatMap(guard(target.service.complete(next)), (completion) =>
+      Attempt.whole(source, completion, kind, route)
+    )
+    return yield* Effect.result(Effect.onExit(Span.within(whole, span), ended))
+  }
+  const leg = yield* resume.leg(target, next, () => Continuation.start(delivered, kind))
+  return yield* Attempt.streamed(target, next, kind, route, engine.deadlines, guard, leg, span, ended)
+})
 
 /**
  * Runs one call; its events (`finish` included) reach the consumer through
- * `route`. A broken generation that can be resumed is resumed (`Resume`).
+ * `route`. A broken generation that can be resumed is resumed (`Resume`);
+ * one still held when the call ends, however it ends, is cancelled when
+ * `scope` closes.
  */
-export const run = (engine: Engine, recovery: Recovery.Recovery, request: ChatRequest, route: Route) =>
-  Resume.tracked(engine.resumable, (resume) => loop(engine, recovery, request, route, resume))
-
-const loop = Effect.fnUntraced(function* (
+function* run(
   engine: Engine,
-  recovery: Recovery.Recovery,
+  schedule: Schedule.Schedule<unknown, ChatError>,
   request: ChatRequest,
   route: Route,
-  resume: Resume.Tracker
-) {
+  scope: Scope.Scope
+): Generator<Relay.Instruction<ChatError>, void, any> {
+  const remaining = yield* Deadlines.remaining(engine.deadlines)
+  const recovery = yield* Recovery.make({
+    schedule,
+    maxRetryAfter: engine.policy.retry.maxRetryAfter,
+    remaining
+  })
+  const resume = Resume.forCall(engine.resumable)
+  if (engine.resumable) yield* Scope.addFinalizer(scope, resume.abandon)
   const { midStream } = engine.policy
   let lastError: ChatError | undefined
   let restart = false
@@ -191,7 +192,8 @@ const loop = Effect.fnUntraced(function* (
         restart = false
         yield* route.send([{ type: "restart", error: lastError as ChatError }], Continuation.empty)
       }
-      const result = yield* attempt(engine, recovery, request, step, target, route, resume)
+      const started = yield* attempt(engine, recovery, request, step, target, route, resume)
+      const result = started instanceof Relay.Detached ? yield* started : started
       if (result._tag === "Success") {
         if (engine.caching && target !== undefined) {
           yield* engine.cache.set(request, completionOf(route.delivered(), result.success, target.model))
@@ -224,7 +226,7 @@ const loop = Effect.fnUntraced(function* (
     }
   }
   return yield* Effect.fail(withDelivered(lastError as ChatError, route.delivered()))
-})
+}
 
 /** How many events may wait for a slow consumer before the producer pauses. */
 const capacity = 16
@@ -240,13 +242,7 @@ export const producer = (
   route: (sink: Handoff.Sink<StreamEvent>) => Route,
   span: Tracer.AnySpan | undefined
 ): Handoff.Producer<StreamEvent, ChatError> => ({
-  produce: (sink) =>
-    Effect.flatMap(Deadlines.remaining(engine.deadlines), (remaining) =>
-      Effect.flatMap(
-        Recovery.make({ schedule, maxRetryAfter: engine.policy.retry.maxRetryAfter, remaining }),
-        (recovery) => run(engine, recovery, request, route(sink))
-      )
-    ),
+  produce: (sink, scope) => run(engine, schedule, request, route(sink), scope),
   capacity,
   deadline: Deadlines.total({ provider: engine.provider, model: request.model }, engine.deadlines),
   ...(span === undefined ? {} : { span })

@@ -18,6 +18,7 @@ import type * as Result from "effect/Result"
 import type * as Tracer from "effect/Tracer"
 import { type ChatError, Timeout, type TimeoutPhase } from "../ChatError.ts"
 import type * as Handoff from "./Handoff.ts"
+import * as Relay from "./Relay.ts"
 import * as Span from "./Span.ts"
 import * as Timer from "./Timer.ts"
 
@@ -54,18 +55,18 @@ export interface Watchdog {
    * Runs `effect` in a fiber of its own, a child of `parent` (the attempt's
    * span), until the current deadline passes; then interrupts it, and it
    * fails with a retryable `Timeout`. `ended` sees how it ended (an
-   * interrupted caller included) before the caller gets it as a `Result`.
-   * While it runs, the caller holds nothing but the wait.
+   * stopped caller included) before the caller gets it as a `Result`.
+   * Detached: no fiber of the caller waits for it.
    */
   readonly race: <A>(
     effect: Effect.Effect<A, ChatError>,
     parent: Tracer.AnySpan,
     ended: (exit: Exit.Exit<A, ChatError>) => Effect.Effect<void>
-  ) => Effect.Effect<Result.Result<A, ChatError>>
+  ) => Relay.Detached<Result.Result<A, ChatError>>
 }
 
 // One object per attempt, its steps as methods: `touch` runs on every chunk; it is also what its timer watches.
-class AttemptWatchdog implements Watchdog, Timer.Watched {
+class AttemptWatchdog extends Timer.Watch implements Watchdog {
   private phase: TimeoutPhase = "first-token"
   private deadline: number
   private fiber: Fiber.Fiber<unknown, ChatError> | undefined = undefined
@@ -75,13 +76,15 @@ class AttemptWatchdog implements Watchdog, Timer.Watched {
   private readonly idleMillis: number
   private readonly source: Source
   private readonly options: Options
-  private readonly timer: Timer.Timer
 
   constructor(source: Source, options: Options, timer: Timer.Timer) {
+    const idleMillis = Duration.toMillis(options.idle)
+    // The deadline only moves later, except once: from first-token to the (shorter) idle one after the
+    // first chunk. Waking at least every `idle` catches that too, and exactly on time.
+    super(timer, idleMillis)
     this.source = source
     this.options = options
-    this.timer = timer
-    this.idleMillis = Duration.toMillis(options.idle)
+    this.idleMillis = idleMillis
     this.deadline = timer.now() + Duration.toMillis(options.firstToken)
   }
 
@@ -99,7 +102,7 @@ class AttemptWatchdog implements Watchdog, Timer.Watched {
     return this.deadline
   }
 
-  expire(): void {
+  protected expire(): void {
     const fiber = this.fiber as Fiber.Fiber<unknown, ChatError>
     this.resume?.(Effect.andThen(Fiber.interrupt(fiber), settle(Exit.fail(this.expired()), this.ended)))
   }
@@ -108,26 +111,22 @@ class AttemptWatchdog implements Watchdog, Timer.Watched {
     effect: Effect.Effect<A, ChatError>,
     parent: Tracer.AnySpan,
     ended: Ended<A>
-  ): Effect.Effect<Result.Result<A, ChatError>> {
-    return Effect.flatMap(
-      Span.within(Effect.forkChild(effect, { startImmediately: true }), parent),
-      (fiber) =>
-        Effect.callback<Result.Result<A, ChatError>>((resume) => {
-          this.fiber = fiber
-          this.resume = resume as (effect: Effect.Effect<Result.Result<unknown, ChatError>>) => void
-          this.ended = ended as Ended<unknown>
-          // The deadline only moves later, except once: from first-token to the (shorter) idle one after
-          // the first chunk. Waking at least every `idle` catches that too, and exactly on time.
-          const watch = new Timer.Watch(this.timer, this, this.idleMillis)
-          fiber.addObserver((exit) => {
-            watch.stop()
-            resume(settle(exit, ended))
-          })
-          return Effect.suspend(() => {
-            watch.stop()
-            return Effect.flatMap(Fiber.interrupt(fiber), () => ended(fiber.pollUnsafe() ?? Exit.interrupt()))
-          })
+  ): Relay.Detached<Result.Result<A, ChatError>> {
+    return new Relay.Detached((resume) =>
+      Effect.map(Span.within(Effect.forkDetach(effect, { startImmediately: true }), parent), (fiber) => {
+        this.fiber = fiber
+        this.resume = resume as (effect: Effect.Effect<Result.Result<unknown, ChatError>>) => void
+        this.ended = ended as Ended<unknown>
+        this.start()
+        fiber.addObserver((exit) => {
+          this.stop()
+          resume(settle(exit, ended))
         })
+        return Effect.suspend(() => {
+          this.stop()
+          return Effect.flatMap(Fiber.interrupt(fiber), () => ended(fiber.pollUnsafe() ?? Exit.interrupt()))
+        })
+      })
     )
   }
 
@@ -147,7 +146,7 @@ export const watchdog = (source: Source, options: Options): Effect.Effect<Watchd
   Effect.map(Timer.make, (timer) => new AttemptWatchdog(source, options, timer))
 
 // The `total` deadline of one call, watched by its timer.
-class CallDeadline implements Timer.Watched {
+class CallDeadline extends Timer.Watch {
   private readonly end: number
   private readonly source: Source
   private readonly total: Duration.Duration
@@ -159,6 +158,7 @@ class CallDeadline implements Timer.Watched {
     timer: Timer.Timer,
     expiry: Handoff.Expiry<ChatError>
   ) {
+    super(timer)
     this.source = source
     this.total = total
     this.expiry = expiry
@@ -169,7 +169,7 @@ class CallDeadline implements Timer.Watched {
     return this.end
   }
 
-  expire(): void {
+  protected expire(): void {
     this.expiry.expired(
       timeout(
         this.source,
@@ -188,10 +188,7 @@ class CallDeadline implements Timer.Watched {
 export const total =
   (source: Source, options: Options): Handoff.Deadline<ChatError> =>
   (expiry) =>
-    Effect.map(
-      Timer.make,
-      (timer) => new Timer.Watch(timer, new CallDeadline(source, options.total, timer, expiry))
-    )
+    Effect.map(Timer.make, (timer) => new CallDeadline(source, options.total, timer, expiry).start())
 
 /** The time left before `total` ends, from a call's start. */
 export const remaining = Effect.fnUntraced(function* (options: Options) {

@@ -1,26 +1,27 @@
 /**
- * A stream fed by a producer fiber through a synchronous handoff: what the
+ * A stream fed by a producer through a synchronous handoff: what the
  * producer sends reaches a waiting consumer at once, in the producer's turn,
  * instead of a scheduler turn later (as a `Queue` releases its takers). With
  * tokens arriving one per packet, that turn was most of the engine's cost per
- * token. Like `Stream.callback`: the producer runs in the stream's scope
- * (stopping the consumer interrupts it), it pauses while `capacity` items
- * wait, and its failure fails the stream after what it sent. When its
- * `deadline` expires first, the producer is interrupted and the stream fails
- * with the deadline's error.
+ * token. Like `Stream.callback`: the producer (a `Relay` program) runs in the
+ * stream's scope (stopping the consumer stops it), it pauses while
+ * `capacity` items wait, and its failure fails the stream after what it
+ * sent. When its `deadline` expires first, the producer is stopped and the
+ * stream fails with the deadline's error.
  *
  * @internal
  */
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Channel from "effect/Channel"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
 import type * as Pull from "effect/Pull"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
+import * as Relay from "./Relay.ts"
 
 /** The producer's side. */
 export interface Sink<A> {
@@ -111,52 +112,63 @@ export type Deadline<E> = (expiry: Expiry<E>) => Effect.Effect<{ readonly stop: 
 
 /** What feeds one stream: its producer, how many items may wait, its deadline, and its span. */
 export interface Producer<A, E> {
-  readonly produce: (sink: Sink<A>) => Effect.Effect<unknown, E>
+  /**
+   * The producer's program (run by a `Relay`: between its steps, while it
+   * waits for detached work, no fiber waits for it). Given the stream's
+   * scope, which closes after it ended.
+   */
+  readonly produce: (sink: Sink<A>, scope: Scope.Scope) => Relay.Program<E>
   readonly capacity: number
   readonly deadline?: Deadline<E>
-  /** The parent of the producer's spans, given to its fiber when forked (so that no frame of it stays). */
+  /** The parent of the producer's spans. */
   readonly span?: Tracer.AnySpan
 }
 
 // The running producer of one stream and its deadline, as one object.
-class Feed<A, E> implements Expiry<E> {
-  private fiber: Fiber.Fiber<unknown, E> | undefined = undefined
+class Feed<A, E> implements Expiry<E>, Relay.Owner<E> {
+  private relay: Relay.Relay<E> | undefined = undefined
   private deadline: { readonly stop: () => void } | undefined = undefined
   private expiredWith: Exit.Exit<never, E> | undefined = undefined
+  private finished = false
   readonly handoff: Handoff<A, E>
 
   constructor(capacity: number) {
     this.handoff = new Handoff<A, E>(capacity)
   }
 
-  /** Runs the producer in `scope`; the consumer's pull. */
+  /** Runs the producer, stopped when `scope` closes first; the consumer's pull. */
   start(producer: Producer<A, E>, scope: Scope.Scope): Effect.Effect<Pull.Pull<NonEmptyReadonlyArray<A>, E>> {
     const take = this.handoff.take as Pull.Pull<NonEmptyReadonlyArray<A>, E>
-    const fork = Effect.forkIn(Effect.onExit(producer.produce(this.handoff), this.ended), scope, {
-      startImmediately: true
-    })
-    const running =
-      producer.span === undefined ? fork : Effect.provideService(fork, Tracer.ParentSpan, producer.span)
-    return Effect.flatMap(running, (fiber) => {
-      this.fiber = fiber
-      if (producer.deadline === undefined || fiber.pollUnsafe() !== undefined) return Effect.succeed(take)
-      return Effect.map(producer.deadline(this), (deadline) => {
-        this.deadline = deadline
-        return take
-      })
+    return Effect.flatMap(Effect.context<never>(), (context) => {
+      const parented =
+        producer.span === undefined ? context : Context.add(context, Tracer.ParentSpan, producer.span)
+      const relay = new Relay.Relay(producer.produce(this.handoff, scope), parented, this)
+      this.relay = relay
+      return Effect.andThen(
+        Scope.addFinalizer(scope, relay.stop()),
+        Effect.suspend(() => {
+          relay.start()
+          if (producer.deadline === undefined || this.finished) return Effect.succeed(take)
+          return Effect.map(producer.deadline(this), (deadline) => {
+            if (this.finished) deadline.stop()
+            else this.deadline = deadline
+            return take
+          })
+        })
+      )
     })
   }
 
   expired(error: E): void {
     this.expiredWith = Exit.fail(error)
-    this.fiber?.interruptUnsafe()
+    this.relay?.stopUnsafe()
   }
 
-  private readonly ended = (exit: Exit.Exit<unknown, E>) =>
-    Effect.sync(() => {
-      this.deadline?.stop()
-      this.handoff.end(this.expiredWith ?? exit)
-    })
+  ended(exit: Exit.Exit<unknown, E>): void {
+    this.finished = true
+    this.deadline?.stop()
+    this.handoff.end(this.expiredWith ?? exit)
+  }
 }
 
 /**

@@ -161,18 +161,8 @@ const untracked: Tracker = {
 }
 
 /**
- * Runs one call with a tracker; whatever way the call ends (an answer, a
- * final failure, an interrupted consumer), a generation still held is
- * cancelled. A chain that cannot resume (`resumable` false) gets a tracker
- * that holds nothing.
+ * The tracker of one call. A chain that cannot resume (`resumable` false)
+ * gets one that holds nothing; otherwise the call must run `abandon` however
+ * it ends (a generation still held is then cancelled).
  */
-export const tracked = <A, E, R>(
-  resumable: boolean,
-  body: (tracker: Tracker) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> =>
-  resumable
-    ? Effect.suspend(() => {
-        const tracker = make()
-        return Effect.ensuring(body(tracker), tracker.abandon)
-      })
-    : body(untracked)
+export const forCall = (resumable: boolean): Tracker => (resumable ? make() : untracked)

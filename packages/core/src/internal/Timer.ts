@@ -11,14 +11,6 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 
-/** What a `Watch` watches: a deadline that may move, and what to do once it has passed. */
-export interface Watched {
-  /** The deadline, in the clock's milliseconds; read again whenever the timer wakes. */
-  due(): number
-  /** Called once, when the deadline has passed. */
-  expire(): void
-}
-
 export interface Timer {
   /** The clock's time, in milliseconds. */
   readonly now: () => number
@@ -66,36 +58,46 @@ export const make: Effect.Effect<Timer> = Effect.flatMap(Clock.clockWith(Effect.
 })
 
 /**
- * Calls `watched.expire()` once the time `watched.due()` returns has passed.
- * The deadline is read again whenever the timer wakes, so it may move later
- * without re-arming anything; the timer wakes at least every `every`
- * milliseconds (for a deadline that may also move earlier). Armed when made;
- * `stop` disarms it.
+ * A deadline on a timer: `expire` is called once the time `due` returns has
+ * passed. The deadline is read again whenever the timer wakes, so it may move
+ * later without re-arming anything; the timer wakes at least every `every`
+ * milliseconds (for a deadline that may also move earlier). `start` arms it,
+ * `stop` disarms it. The deadline's owner extends it: one object per
+ * deadline, the timer's own included.
  */
-export class Watch {
+export abstract class Watch {
   private handle: unknown = undefined
   private armings = 0
   private stopped = false
-  private readonly timer: Timer
-  private readonly watched: Watched
+  protected readonly timer: Timer
   private readonly every: number
 
-  constructor(timer: Timer, watched: Watched, every = Number.POSITIVE_INFINITY) {
+  constructor(timer: Timer, every = Number.POSITIVE_INFINITY) {
     this.timer = timer
-    this.watched = watched
     this.every = every
+  }
+
+  /** The deadline, in the clock's milliseconds. */
+  abstract due(): number
+
+  /** Called once, when the deadline has passed. */
+  protected abstract expire(): void
+
+  start(): this {
+    this.stopped = false
     this.arm()
+    return this
   }
 
   /** The timer woke: expire, or wait on for a deadline that moved later. */
   check(): void {
     this.handle = undefined
     if (this.stopped) return
-    if (this.watched.due() - this.timer.now() > 0) {
+    if (this.due() - this.timer.now() > 0) {
       this.arm()
     } else {
       this.stopped = true
-      this.watched.expire()
+      this.expire()
     }
   }
 
@@ -107,7 +109,7 @@ export class Watch {
 
   private arm(): void {
     const arming = ++this.armings
-    const handle = this.timer.start(Math.min(this.watched.due() - this.timer.now(), this.every), this)
+    const handle = this.timer.start(Math.min(this.due() - this.timer.now(), this.every), this)
     // A timer that fired at once (a zero wait on some clocks) has already armed the next one, or expired.
     if (arming === this.armings && !this.stopped) this.handle = handle
   }

@@ -4,13 +4,14 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
 import * as Handoff from "../../src/internal/Handoff.ts"
+import * as Relay from "../../src/internal/Relay.ts"
 
 const producer = <E = never>(
   produce: (sink: Handoff.Sink<number>) => Effect.Effect<unknown, E>,
   capacity = 16,
   deadline?: Handoff.Deadline<E>
 ): Handoff.Producer<number, E> => ({
-  produce,
+  produce: (sink) => Relay.of(produce(sink)),
   capacity,
   ...(deadline === undefined ? {} : { deadline })
 })

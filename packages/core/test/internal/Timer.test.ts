@@ -3,11 +3,29 @@ import * as Effect from "effect/Effect"
 import { TestClock } from "effect/testing"
 import * as Timer from "../../src/internal/Timer.ts"
 
-/** A watched deadline that records when it expired. */
-const watched = (timer: Timer.Timer, due: () => number) => {
-  const expired: Array<number> = []
-  return { expired, due, expire: () => expired.push(timer.now()) }
+/** A deadline that records when it expired. */
+class Recorded extends Timer.Watch {
+  readonly expired: Array<number> = []
+  /** Called after each expiry. */
+  onExpire: () => void = () => {}
+  private readonly deadline: () => number
+
+  constructor(timer: Timer.Timer, deadline: () => number, every?: number) {
+    super(timer, every)
+    this.deadline = deadline
+  }
+
+  due(): number {
+    return this.deadline()
+  }
+
+  protected expire(): void {
+    this.expired.push(this.timer.now())
+    this.onExpire()
+  }
 }
+
+const watched = (timer: Timer.Timer, due: () => number, every?: number) => new Recorded(timer, due, every)
 
 describe("Timer", () => {
   it.effect(
@@ -17,8 +35,8 @@ describe("Timer", () => {
         const timer = yield* Timer.make
         const a = watched(timer, () => 1000)
         const b = watched(timer, () => 1000)
-        new Timer.Watch(timer, a)
-        new Timer.Watch(timer, b).stop()
+        a.start()
+        b.start().stop()
         yield* TestClock.adjust("999 millis")
         assert.deepStrictEqual(a.expired, [])
         assert.strictEqual(timer.now(), 999)
@@ -32,18 +50,17 @@ describe("Timer", () => {
       const timer = yield* Timer.make
       const start = timer.now()
       const early = watched(timer, () => start + 5)
-      const watch = new Timer.Watch(timer, early)
+      const watch = early.start()
       yield* Effect.callback<void>((resume) => {
-        new Timer.Watch(timer, {
-          due: () => start + 20,
-          expire: () => resume(Effect.void)
-        })
+        const last = watched(timer, () => start + 20)
+        last.onExpire = () => resume(Effect.void)
+        last.start()
       })
       watch.stop()
       assert.isAtLeast(Date.now() - start, 19)
       assert.strictEqual(early.expired.length, 1)
       const late = watched(timer, () => timer.now() + 5)
-      new Timer.Watch(timer, late).stop()
+      late.start().stop()
       yield* Effect.sleep("20 millis")
       assert.deepStrictEqual(late.expired, [])
     })
@@ -59,7 +76,7 @@ describe("Timer.Watch", () => {
         let deadline = 1000
         const target = watched(timer, () => deadline)
         const { expired } = target
-        new Timer.Watch(timer, target)
+        target.start()
         yield* TestClock.adjust("600 millis")
         deadline = 1500
         yield* TestClock.adjust("600 millis")
@@ -70,7 +87,7 @@ describe("Timer.Watch", () => {
         assert.deepStrictEqual(expired, [1500], "once")
 
         const stopped = watched(timer, () => timer.now() + 100)
-        new Timer.Watch(timer, stopped).stop()
+        stopped.start().stop()
         yield* TestClock.adjust("1 second")
         assert.deepStrictEqual(stopped.expired, [])
       })
@@ -80,9 +97,9 @@ describe("Timer.Watch", () => {
     Effect.gen(function* () {
       const timer = yield* Timer.make
       let deadline = 10_000
-      const target = watched(timer, () => deadline)
+      const target = watched(timer, () => deadline, 250)
       const { expired } = target
-      new Timer.Watch(timer, target, 250)
+      target.start()
       yield* TestClock.adjust("100 millis")
       deadline = 400
       yield* TestClock.adjust("400 millis")
