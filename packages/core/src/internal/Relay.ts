@@ -16,7 +16,9 @@
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
+import type * as Fiber from "effect/Fiber"
+
+type Start<A> = (resume: (outcome: Effect.Effect<A>) => void) => Effect.Effect<Effect.Effect<void>>
 
 /**
  * Work that needs no waiting fiber. `start` (run in the program's fiber)
@@ -24,10 +26,17 @@ import * as Fiber from "effect/Fiber"
  * the effect whose result the program gets.
  */
 export class Detached<A> {
-  readonly start: (resume: (outcome: Effect.Effect<A>) => void) => Effect.Effect<Effect.Effect<void>>
+  private start: Start<A> | undefined
 
-  constructor(start: (resume: (outcome: Effect.Effect<A>) => void) => Effect.Effect<Effect.Effect<void>>) {
+  constructor(start: Start<A>) {
     this.start = start
+  }
+
+  /** Starts the work, once (and lets go of how: the program may hold this while it waits). */
+  run(resume: (outcome: Effect.Effect<A>) => void): Effect.Effect<Effect.Effect<void>> {
+    const start = this.start
+    this.start = undefined
+    return start === undefined ? Effect.die("Relay.Detached started twice") : start(resume)
   }
 
   [Symbol.iterator](): Iterator<Detached<A>, A, any> {
@@ -86,6 +95,8 @@ export class Relay<E> {
   private early: Effect.Effect<unknown> | undefined = undefined
   private stopping = false
   private done = false
+  /** Told when the program has ended (while someone stops it). */
+  private waiters: Array<() => void> | undefined = undefined
   private readonly program: Program<E>
   private readonly context: Context.Context<never>
   private readonly owner: Owner<E>
@@ -102,20 +113,21 @@ export class Relay<E> {
   }
 
   /**
-   * Stops the program: interrupts its step, or stops the work it waits for;
-   * it ends as interrupted (a step's own exit, if it ended first).
+   * Stops the program and waits for its end: interrupts its step, and stops
+   * the work it started. It ends as interrupted (or with its own exit, if it
+   * ended first). Also when called from within a step (a consumer that stops
+   * as soon as a step hands it an event, say): that step ends at its next
+   * yield, or stops the work it has just started.
    */
   stop(): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (this.done) return Effect.void
-      this.stopping = true
-      const fiber = this.fiber
-      return fiber === undefined
-        ? this.stopped()
-        : Effect.andThen(
-            Fiber.interrupt(fiber),
-            Effect.suspend(() => this.stopped())
-          )
+      if (!this.stopping) {
+        this.stopping = true
+        if (!this.running) this.halt(Exit.interrupt())
+        else this.fiber?.interruptUnsafe()
+      }
+      return this.ended()
     })
   }
 
@@ -124,26 +136,28 @@ export class Relay<E> {
     Effect.runForkWith(this.context)(this.stop())
   }
 
-  // Once no step runs: stops the work waited for, if any, and ends.
-  private stopped(): Effect.Effect<void> {
-    if (this.done) return Effect.void
-    const stopWork = this.stopWork ?? Effect.void
-    this.stopWork = undefined
-    return Effect.andThen(
-      stopWork,
-      Effect.sync(() => this.end(Exit.interrupt()))
-    )
+  private ended(): Effect.Effect<void> {
+    return Effect.callback<void>((resume) => {
+      if (this.done) return resume(Effect.void)
+      this.waiters ??= []
+      this.waiters.push(() => resume(Effect.void))
+    })
   }
 
   // Runs the program from `input` (what its last yield gets) in a new fiber, until it ends or waits.
   private step(input: Effect.Effect<unknown, E>): void {
     this.running = true
     const fiber = Effect.runForkWith(this.context)(Effect.flatMap(input, (value) => this.advance(value)))
-    if (this.running) this.fiber = fiber
+    if (this.running) {
+      this.fiber = fiber
+      // Stopped during its synchronous start: interrupt it where it waits now.
+      if (this.stopping) fiber.interruptUnsafe()
+    }
     fiber.addObserver((exit) => this.stepped(exit))
   }
 
   private advance(value: unknown): Effect.Effect<unknown, E> {
+    if (this.stopping) return Effect.interrupt
     const next = this.program.next(value)
     if (next.done) return Effect.succeed(next.value)
     const instruction = next.value
@@ -156,30 +170,45 @@ export class Relay<E> {
       if (this.running) this.early = outcome
       else this.step(outcome)
     }
-    return Effect.map(instruction.start(resume), (stop) => {
-      if (!resumed) this.stopWork = stop
-      return waiting
-    })
+    // Started and registered in one go: an interruption cannot come between (and leave the work unstoppable).
+    return Effect.uninterruptible(
+      Effect.map(instruction.run(resume), (stop) => {
+        if (!resumed) this.stopWork = stop
+        return waiting
+      })
+    )
   }
 
   private stepped(exit: Exit.Exit<unknown, E>): void {
     this.running = false
     this.fiber = undefined
-    const waits = Exit.isSuccess(exit) && exit.value === waiting
-    // A step that ended otherwise ends the program; one that waits while the program stops is `stop`'s.
-    if (!waits) {
-      this.end(exit)
-      return
-    }
     const early = this.early
     this.early = undefined
-    if (early !== undefined && !this.stopping) this.step(early)
+    if (!Exit.isSuccess(exit) || exit.value !== waiting) this.halt(exit)
+    else if (this.stopping) this.halt(Exit.interrupt())
+    else if (early !== undefined) this.step(early)
+  }
+
+  // Ends with `exit` once the work waited for, if any, is stopped.
+  private halt(exit: Exit.Exit<unknown, E>): void {
+    const stopWork = this.stopWork
+    this.stopWork = undefined
+    if (stopWork === undefined) this.end(exit)
+    else
+      Effect.runForkWith(this.context)(
+        Effect.ensuring(
+          stopWork,
+          Effect.sync(() => this.end(exit))
+        )
+      )
   }
 
   private end(exit: Exit.Exit<unknown, E>): void {
     if (this.done) return
     this.done = true
-    this.stopWork = undefined
     this.owner.ended(exit)
+    const waiters = this.waiters
+    this.waiters = undefined
+    if (waiters !== undefined) for (const waiter of waiters) waiter()
   }
 }

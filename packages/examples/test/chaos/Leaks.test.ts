@@ -185,7 +185,8 @@ describe("chaos: leaks", () => {
       assert.isAbove(interrupted.byTake + interrupted.byFiber, streams / 2)
       const requests = yield* server.requests
       assert.isAbove(requests.filter((r) => r.clientClosedEarly).length, streams / 4)
-      assert.isAbove(census.peak(), 100, "the fiber census saw the streams' fibers")
+      // 25 streams at a time, each with at least its consumer's fiber and its attempt's.
+      assert.isAbove(census.peak(), 50, "the fiber census saw the streams' fibers")
       assert.isAtMost(after.fibers, before.fibers, "fibers outlived their streams")
       assert.isAtMost(after.timers, before.timers, "timers outlived their streams")
     })
