@@ -9,7 +9,6 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
-import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import type { ChatCompletion } from "./ChatCompletion.ts"
@@ -182,6 +181,9 @@ const requestAttributes = (provider: string, request: ChatRequest): Record<strin
   return attributes
 }
 
+/** The span of one streamed call. */
+const spanName = "steadystream.chat.stream"
+
 const annotateFinish = (reason: string, usage: Usage | undefined) =>
   Effect.annotateCurrentSpan(
     usage === undefined
@@ -238,16 +240,17 @@ export interface CallObserver {
 export interface ObservedCall extends CallObserver {
   readonly finish: (exit: Exit.Exit<unknown, ChatError>) => Effect.Effect<void>
   /**
-   * Opens the call's `steadystream.chat.stream` span, ended when `scope`
-   * closes (with its exit): for a caller that gives the span to the fibers
-   * it forks, instead of running the call in `span`.
+   * Opens the call's `steadystream.chat.stream` span, which `finish` ends:
+   * for a caller that gives the span to the fibers it starts, instead of
+   * running the call in `span`.
    */
-  readonly spanIn: (scope: Scope.Scope) => Effect.Effect<Tracer.Span>
+  readonly openSpan: () => Effect.Effect<Tracer.Span>
 }
 
 // One object per call, its steps as methods; `span` and `finish` are handed on as functions.
 class Observation implements ObservedCall {
   private delivered = false
+  private opened: Tracer.Span | undefined = undefined
   private readonly attributes: Record<string, string>
   private readonly provider: string
   private readonly request: ChatRequest
@@ -260,20 +263,21 @@ class Observation implements ObservedCall {
     this.attributes = { provider, model: request.model }
   }
 
-  readonly span = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Span.around(effect, "steadystream.chat.stream", requestAttributes(this.provider, this.request))
+  // A getter: made when asked for (a call run by `ResilientChat` never asks), and still a plain function.
+  get span(): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> {
+    return (effect) => Span.around(effect, spanName, requestAttributes(this.provider, this.request))
+  }
 
-  readonly finish = (exit: Exit.Exit<unknown, ChatError>): Effect.Effect<void> =>
-    finishRequest(this.attributes, "stream", this.startedAt, exit)
+  readonly finish = (exit: Exit.Exit<unknown, ChatError>): Effect.Effect<void> => {
+    const recorded = finishRequest(this.attributes, "stream", this.startedAt, exit)
+    return this.opened === undefined ? recorded : Effect.andThen(Span.end(this.opened, exit), recorded)
+  }
 
-  spanIn(scope: Scope.Scope): Effect.Effect<Tracer.Span> {
-    return Effect.provideService(
-      Effect.makeSpanScoped("steadystream.chat.stream", {
-        attributes: requestAttributes(this.provider, this.request)
-      }),
-      Scope.Scope,
-      scope
-    )
+  openSpan(): Effect.Effect<Tracer.Span> {
+    return Effect.map(Span.open(spanName, requestAttributes(this.provider, this.request)), (span) => {
+      this.opened = span
+      return span
+    })
   }
 
   events(events: ReadonlyArray<StreamEvent>): Effect.Effect<void> | undefined {
@@ -373,7 +377,7 @@ export const observeStream =
       request
     )((observer) =>
       Stream.tap(stream, (event) => observer.events([event]) ?? Effect.void).pipe(
-        Stream.withSpan("steadystream.chat.stream", { attributes: requestAttributes(provider, request) })
+        Stream.withSpan(spanName, { attributes: requestAttributes(provider, request) })
       )
     )
 

@@ -147,14 +147,14 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
   const unobserved: ChatTelemetry.CallObserver = { events: () => undefined, span: identity }
 
   // One stream layer per call: the request is validated, observed and produced in the stream's own scope,
-  // which ends the call's span and records how it ended.
+  // which records how the call ended and ends its span.
   const stream: Service["stream"] = (input, options) =>
     Handoff.stream((scope) =>
       Effect.flatMap(ChatRequest.validate(input, primary.provider), (request) =>
         Effect.flatMap(ChatTelemetry.startCall(primary.provider, request), (call) =>
           Effect.andThen(
             Scope.addFinalizerExit(scope, call.finish),
-            Effect.map(call.spanIn(scope), (span) => producer(request, call, span, options?.delivered))
+            Effect.map(call.openSpan(), (span) => producer(request, call, span, options?.delivered))
           )
         )
       )

@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import * as Pull from "effect/Pull"
 import type * as Result from "effect/Result"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import type { ChatCompletion } from "../ChatCompletion.ts"
@@ -103,61 +104,93 @@ export const streamed = (
   ended: (exit: Exit.Exit<Finish, ChatError>) => Effect.Effect<void>
 ): Effect.Effect<Relay.Detached<Result.Result<Finish, ChatError>>> => {
   const source = sourceOf(target)
+  const events = leg?.events ?? target.service.stream(request)
   // Everything of the attempt, its scope included, lives in the watchdog's fiber: nothing of it stays behind
   // while it streams.
   return Effect.map(Deadlines.watchdog(source, deadlines), (watchdog) =>
     watchdog.race(
-      Effect.scopedWith((scope) =>
-        // One fiber pulls: no semaphore or context copy per pull (as Stream.toPull adds).
-        Effect.flatMap(
-          Channel.toPullScoped(Stream.toChannel(leg?.events ?? target.service.stream(request)), scope),
-          (pull) => follow(source, kind, route, watchdog, guard, pull, leg)
-        )
-      ),
+      Effect.scopedWith(new Follower(source, kind, route, watchdog, guard, events, leg).run),
       span,
       ended
     )
   )
 }
 
-/** Reads the attempt's stream chunk by chunk and hands its verified output over, until the answer finishes. */
-const follow = (
-  source: Source,
-  kind: Continuation.Kind,
-  route: Route,
-  watchdog: Deadlines.Watchdog,
-  guard: Guard,
-  pull: Pull.Pull<ReadonlyArray<ModelEvent>, ChatError>,
-  leg: Leg | undefined
-): Effect.Effect<Finish, ChatError> => {
-  let reading = leg?.reading ?? Continuation.start(route.delivered(), kind)
-  // The hot loop, one pulled chunk per turn, kept to a few steps: read the chunk (pure), hand its
-  // events over, pull again; a stream that ends (Done) before the finish event is truncated.
-  const onChunk = (chunk: ReadonlyArray<ModelEvent>): Effect.Effect<Finish, ChatError | Cause.Done> => {
-    watchdog.hold()
-    const step = Continuation.read(reading, route.delivered(), chunk)
-    if (Continuation.isRejected(step)) return rejected(source, route, reading, step)
-    reading = step.reading
-    leg?.record(reading, step.finish !== undefined)
+// One streamed attempt's reading, its steps as functions sharing one object (they live as long as it
+// streams). The hot loop, one pulled chunk per turn, is kept to a few steps: read the chunk (pure), hand
+// its events over, pull again; a stream that ends (Done) before the finish event is truncated.
+class Follower {
+  private reading: Continuation.Reading
+  private pull: Pull.Pull<ReadonlyArray<ModelEvent>, ChatError> = Effect.never
+  private loop: Effect.Effect<Finish, ChatError | Cause.Done> = Effect.never
+  private readonly source: Source
+  private readonly route: Route
+  private readonly watchdog: Deadlines.Watchdog
+  private readonly guard: Guard
+  private readonly events: Stream.Stream<ModelEvent, ChatError>
+  private readonly leg: Leg | undefined
+
+  constructor(
+    source: Source,
+    kind: Continuation.Kind,
+    route: Route,
+    watchdog: Deadlines.Watchdog,
+    guard: Guard,
+    events: Stream.Stream<ModelEvent, ChatError>,
+    leg: Leg | undefined
+  ) {
+    this.source = source
+    this.route = route
+    this.watchdog = watchdog
+    this.guard = guard
+    this.events = events
+    this.leg = leg
+    this.reading = leg?.reading ?? Continuation.start(route.delivered(), kind)
+  }
+
+  /** Reads the attempt's stream in `scope` until the answer finishes. */
+  readonly run = (scope: Scope.Scope): Effect.Effect<Finish, ChatError> =>
+    // One fiber pulls: no semaphore or context copy per pull (as Stream.toPull adds).
+    Effect.flatMap(Channel.toPullScoped(Stream.toChannel(this.events), scope), this.follow)
+
+  private readonly follow = (pull: Pull.Pull<ReadonlyArray<ModelEvent>, ChatError>) => {
+    this.pull = pull
+    this.loop = Effect.flatMap(pull, this.onChunk)
+    // The breaker guards the first pull only. (Built when run, so that the frame waiting for the end of the
+    // answer does not hold the guard's effects.)
+    return this.ended(Effect.suspend(this.first))
+  }
+
+  private readonly first = () => Effect.flatMap(this.guard(this.ended(this.pull)), this.onChunk)
+
+  private readonly onChunk = (
+    chunk: ReadonlyArray<ModelEvent>
+  ): Effect.Effect<Finish, ChatError | Cause.Done> => {
+    this.watchdog.hold()
+    const route = this.route
+    const step = Continuation.read(this.reading, route.delivered(), chunk)
+    if (Continuation.isRejected(step)) return rejected(this.source, route, this.reading, step)
+    this.reading = step.reading
+    this.leg?.record(step.reading, step.finish !== undefined)
     if (step.finish !== undefined) return Effect.as(route.send(step.events, step.delivered), step.finish)
     return step.events.length === 0
-      ? pullAgain()
-      : Effect.flatMap(route.send(step.events, step.delivered), pullAgain)
+      ? this.pullAgain()
+      : Effect.flatMap(route.send(step.events, step.delivered), this.pullAgain)
   }
-  // The idle deadline times the model, not the consumer: it is held during the handoff and starts
-  // again once a slow consumer has taken it.
-  const pullAgain = () => {
-    watchdog.touch()
-    return loop
+
+  // The idle deadline times the model, not the consumer: it is held during the handoff and starts again
+  // once a slow consumer has taken it.
+  private readonly pullAgain = () => {
+    this.watchdog.touch()
+    return this.loop
   }
-  const loop: Effect.Effect<Finish, ChatError | Cause.Done> = Effect.flatMap(pull, onChunk)
-  const ended = <A>(effect: Effect.Effect<A, ChatError | Cause.Done>): Effect.Effect<A, ChatError> =>
-    Pull.catchDone(effect, () =>
-      Effect.fail(truncated(source, route, "The stream ended without a finish event"))
-    )
-  // The breaker guards the first pull only. (Built when run, so that the frame waiting for the end of the
-  // answer does not hold the guard's effects.)
-  return ended(Effect.suspend(() => Effect.flatMap(guard(ended(pull)), onChunk)))
+
+  private readonly truncate = () =>
+    Effect.fail(truncated(this.source, this.route, "The stream ended without a finish event"))
+
+  private ended<A>(effect: Effect.Effect<A, ChatError | Cause.Done>): Effect.Effect<A, ChatError> {
+    return Pull.catchDone(effect, this.truncate)
+  }
 }
 
 /** The model events a whole answer stands for. */

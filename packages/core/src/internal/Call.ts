@@ -119,7 +119,7 @@ const attempt = Effect.fnUntraced(function* (
   const guard: Attempt.Guard = (effect) => engine.guard(keyed, effect)
   const kind = engine.kind
   const bounds: Cooldown.Bounds = {
-    fits: recovery.fits,
+    fits: (delay) => recovery.fits(delay),
     announce: (delay) => route.send([{ type: "cooldown", model: target.model, delay }])
   }
   const span = yield* Span.open("steadystream.chat.attempt", {
@@ -166,18 +166,18 @@ function* run(
   route: Route,
   scope: Scope.Scope
 ): Generator<Relay.Instruction<ChatError>, void, any> {
-  const remaining = yield* Deadlines.remaining(engine.deadlines)
   const recovery = yield* Recovery.make({
     schedule,
     maxRetryAfter: engine.policy.retry.maxRetryAfter,
-    remaining
+    total: engine.deadlines.total
   })
   const resume = Resume.forCall(engine.resumable)
   if (engine.resumable) yield* Scope.addFinalizer(scope, resume.abandon)
   const { midStream } = engine.policy
   let lastError: ChatError | undefined
   let restart = false
-  for (const [index, step] of engine.steps.entries()) {
+  for (let index = 0; index < engine.steps.length; index++) {
+    const step = engine.steps[index] as Chain.Step
     const target = step._tag === "Target" ? step.target(request) : undefined
     if (target !== undefined && recovery.skips(target)) continue
     yield* resume.abandon

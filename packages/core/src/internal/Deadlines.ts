@@ -9,7 +9,6 @@
  *
  * @internal
  */
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -189,9 +188,3 @@ export const total =
   (source: Source, options: Options): Handoff.Deadline<ChatError> =>
   (expiry) =>
     Effect.map(Timer.make, (timer) => new CallDeadline(source, options.total, timer, expiry).start())
-
-/** The time left before `total` ends, from a call's start. */
-export const remaining = Effect.fnUntraced(function* (options: Options) {
-  const end = (yield* Clock.currentTimeMillis) + Duration.toMillis(options.total)
-  return Effect.map(Clock.currentTimeMillis, (now) => end - now)
-})

@@ -7,6 +7,7 @@
  *
  * @internal
  */
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
@@ -35,27 +36,28 @@ const next: Decision = { _tag: "Next" }
 export interface Options {
   readonly schedule: Schedule.Schedule<unknown, ChatError>
   readonly maxRetryAfter: Duration.Duration
-  /** Milliseconds left before the `total` deadline. */
-  readonly remaining: Effect.Effect<number>
+  /** The call's `total` deadline, from now. */
+  readonly total: Duration.Duration
 }
 
-// One object per call, its steps as methods (`fits` is handed on as a function).
+// One object per call, its steps as methods; the schedule's decider is made at the first error (most calls
+// never fail, and a decider is state held for as long as the call runs).
 class CallRecovery implements Recovery {
   private readonly dead: Array<Target> = []
   private retries = 0
-  private readonly remaining: Effect.Effect<number>
-  private readonly decider: (error: ChatError) => Effect.Effect<RetrySchedule.Decision>
+  private decider: ((error: ChatError) => Effect.Effect<RetrySchedule.Decision>) | undefined = undefined
+  private readonly options: Options
+  /** When the `total` deadline ends, in the clock's milliseconds. */
+  private readonly end: number
 
-  constructor(
-    decider: (error: ChatError) => Effect.Effect<RetrySchedule.Decision>,
-    remaining: Effect.Effect<number>
-  ) {
-    this.decider = decider
-    this.remaining = remaining
+  constructor(options: Options, now: number) {
+    this.options = options
+    this.end = now + Duration.toMillis(options.total)
   }
 
-  readonly fits = (delay: Duration.Duration): Effect.Effect<boolean> =>
-    Effect.map(this.remaining, (left) => left > Duration.toMillis(delay))
+  fits(delay: Duration.Duration): Effect.Effect<boolean> {
+    return Effect.map(Clock.currentTimeMillis, (now) => this.end - now > Duration.toMillis(delay))
+  }
 
   skips(target: Target): boolean {
     return this.dead.some((other) => sameTarget(other, target))
@@ -65,6 +67,7 @@ class CallRecovery implements Recovery {
     if (target === undefined) return Effect.succeed(next)
     const self = this
     return Effect.gen(function* () {
+      self.decider ??= yield* RetrySchedule.decider(self.options.schedule, self.options.maxRetryAfter)
       const decision = yield* self.decider(error)
       if (decision._tag === "GiveUp") {
         if (decision.reason === "non-retryable" && error._tag !== "CircuitOpen") self.dead.push(target)
@@ -87,8 +90,6 @@ class CallRecovery implements Recovery {
   }
 }
 
+/** The recovery of a call that starts now. */
 export const make = (options: Options): Effect.Effect<Recovery> =>
-  Effect.map(
-    RetrySchedule.decider(options.schedule, options.maxRetryAfter),
-    (decider) => new CallRecovery(decider, options.remaining)
-  )
+  Effect.map(Clock.currentTimeMillis, (now) => new CallRecovery(options, now))
