@@ -23,6 +23,7 @@ import * as Breaker from "./internal/Breaker.ts"
 import * as Call from "./internal/Call.ts"
 import * as Chain from "./internal/Chain.ts"
 import * as Cooldown from "./internal/Cooldown.ts"
+import type { Engine } from "./internal/Engine.ts"
 import * as Handoff from "./internal/Handoff.ts"
 import * as Route from "./internal/Route.ts"
 import * as ResiliencePolicy from "./ResiliencePolicy.ts"
@@ -124,7 +125,7 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
   const resolved = ResiliencePolicy.resolve(policy)
   const primary = yield* ChatModel
   const steps = yield* Chain.make(primary, resolved.fallback)
-  const engine: Call.Engine = {
+  const engine: Engine = {
     provider: primary.provider,
     steps,
     resumable: steps.some((step) => step._tag === "Target" && step.resumable),
