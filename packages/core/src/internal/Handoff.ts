@@ -114,8 +114,8 @@ export type Deadline<E> = (expiry: Expiry<E>) => Effect.Effect<{ readonly stop: 
 export interface Producer<A, E> {
   /**
    * The producer's program (run by a `Relay`: between its steps, while it
-   * waits for detached work, no fiber waits for it). Given the stream's
-   * scope, which closes after it ended.
+   * waits for detached work, no fiber waits for it). Given a scope of its
+   * own, which closes when the stream's does, after the program has ended.
    */
   readonly produce: (sink: Sink<A>, scope: Scope.Scope) => Relay.Program<E>
   readonly capacity: number
@@ -142,7 +142,9 @@ class Feed<A, E> implements Expiry<E>, Relay.Owner<E> {
     return Effect.flatMap(Effect.context<never>(), (context) => {
       const parented =
         producer.span === undefined ? context : Context.add(context, Tracer.ParentSpan, producer.span)
-      const relay = new Relay.Relay(producer.produce(this.handoff, scope), parented, this)
+      // The producer's own scope closes after it has stopped (a scope's finalizers run last to first).
+      const own = Scope.forkUnsafe(scope)
+      const relay = new Relay.Relay(producer.produce(this.handoff, own), parented, this)
       this.relay = relay
       return Effect.andThen(
         Scope.addFinalizer(scope, relay.stop()),
