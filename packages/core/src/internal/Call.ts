@@ -64,7 +64,7 @@ function* run(
   request: ChatRequest,
   route: Route,
   scope: Scope.Scope
-): Generator<Relay.Instruction<ChatError>, void, any> {
+): Generator<Relay.Instruction<ChatError>, void, unknown> {
   const recovery = yield* Recovery.make({
     schedule,
     maxRetryAfter: engine.policy.retry.maxRetryAfter,

@@ -9,7 +9,7 @@
  * stack.
  *
  * Like `Effect.gen`: a yielded effect that fails ends the program with its
- * failure; `stop` interrupts whichever part runs.
+ * failure. `stop` interrupts the running step and stops the work waited for.
  *
  * @internal
  */
@@ -21,9 +21,10 @@ import type * as Fiber from "effect/Fiber"
 type Start<A> = (resume: (outcome: Effect.Effect<A>) => void) => Effect.Effect<Effect.Effect<void>>
 
 /**
- * Work that needs no waiting fiber. `start` (run in the program's fiber)
- * starts it and returns what stops it; the work calls `resume` once, with
- * the effect whose result the program gets.
+ * Work that needs no waiting fiber. The function it is made with (run once,
+ * in the program's fiber, uninterruptibly) starts the work and returns what
+ * stops it; the work calls `resume` once, with the effect whose result the
+ * program gets.
  */
 export class Detached<A> {
   private start: Start<A> | undefined
@@ -39,14 +40,14 @@ export class Detached<A> {
     return start === undefined ? Effect.die("Relay.Detached started twice") : start(resume)
   }
 
-  [Symbol.iterator](): Iterator<Detached<A>, A, any> {
+  [Symbol.iterator](): Iterator<Detached<A>, A, unknown> {
     return new Once(this)
   }
 }
 
 // The iterator of a `Detached`: yields it once, then returns what the program was given for it (what a
 // generator would do, without a generator's frame).
-class Once<A> implements Iterator<Detached<A>, A, any> {
+class Once<A> implements Iterator<Detached<A>, A, unknown> {
   private yielded = false
   private readonly detached: Detached<A>
 
@@ -54,7 +55,7 @@ class Once<A> implements Iterator<Detached<A>, A, any> {
     this.detached = detached
   }
 
-  next(value?: any): IteratorResult<Detached<A>, A> {
+  next(value?: unknown): IteratorResult<Detached<A>, A> {
     if (this.yielded) return { done: true, value: value as A }
     this.yielded = true
     return { done: false, value: this.detached }
@@ -66,8 +67,7 @@ class Once<A> implements Iterator<Detached<A>, A, any> {
 export type Instruction<E> = Effect.Effect<any, E> | Detached<any>
 
 /** A program: what a generator function of instructions returns. */
-// biome-ignore lint/suspicious/noExplicitAny: the value a yield gets is the yielded instruction's own
-export type Program<E, A = unknown> = Iterator<Instruction<E>, A, any>
+export type Program<E, A = unknown> = Iterator<Instruction<E>, A, unknown>
 
 /** A program of one effect. */
 export const of = <A, E>(effect: Effect.Effect<A, E>): Program<E, A> =>
