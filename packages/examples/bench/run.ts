@@ -12,7 +12,8 @@
  *   streams only) to .tmp/bench-profiles/ and prints where the time goes.
  * - `--heap` writes a heap snapshot of each client holding 3,000 open
  *   streams to .tmp/bench-heap/ and prints what ResilientChat holds per
- *   stream beyond the raw SDK.
+ *   stream beyond the raw SDK, and which lines of code made the closures it
+ *   holds beyond the adapter alone.
  *
  * Every comparison is measured side by side in the same run; read the ratios,
  * not the absolute numbers (the machine is shared and noisy).

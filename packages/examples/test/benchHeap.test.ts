@@ -4,6 +4,7 @@ import * as Path from "node:path"
 import { writeHeapSnapshot } from "node:v8"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as Heap from "../bench/paced/heap.ts"
+import * as HeapSources from "../bench/paced/heapSources.ts"
 
 class BenchHeapMarker {
   readonly n: number
@@ -24,5 +25,21 @@ describe("bench --heap", () => {
     assert.strictEqual(tally.get("BenchHeapMarker")?.count, markers.length)
     assert.isAbove(tally.get("BenchHeapMarker")?.bytes ?? 0, 0)
     assert.strictEqual(tally.get("closure benchHeapClosure")?.count, named.length)
+  })
+
+  it("tallies closures and the contexts they hold by the line that made them", () => {
+    const counters = Array.from({ length: 7 }, (_, i) => {
+      const captured = { i }
+      return function benchHeapCounter() {
+        return captured.i
+      }
+    })
+    const file = writeHeapSnapshot(Path.join(dir, "sources.heapsnapshot"))
+    const found = (prefix: string) => [...HeapSources.bySource(file)].find(([key]) => key.startsWith(prefix))
+    const closure = found("closure benchHeapCounter @ examples/test/benchHeap.test.ts:")
+    assert.strictEqual(closure?.[1].count, counters.length)
+    const context = found("context of benchHeapCounter @ examples/test/benchHeap.test.ts:")
+    assert.strictEqual(context?.[1].count, counters.length, "one context per call that made a counter")
+    assert.isAbove(context?.[1].bytes ?? 0, 0)
   })
 })

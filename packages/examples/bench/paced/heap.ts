@@ -3,7 +3,9 @@
  * of its own, holds `streams` streams after their first token and writes a
  * heap snapshot (after a GC); the snapshots are then tallied by what each
  * node is (a constructor, a closure's function name, V8's own kinds), per
- * open stream, and ResilientChat is set against the raw SDK.
+ * open stream, and ResilientChat is set against the raw SDK; then its
+ * closures and their contexts are set against the adapter's, by the line of
+ * code that made them (`heapSources.ts`).
  *
  * A few thousand streams are enough and keep a snapshot small enough to
  * read; with fewer than about 1,000, code compiled while they opened shows
@@ -13,6 +15,7 @@ import { mkdirSync, readFileSync, rmSync } from "node:fs"
 import * as Path from "node:path"
 import { names } from "../clients.ts"
 import { table } from "../report.ts"
+import * as HeapSources from "./heapSources.ts"
 import type * as Kinds from "./kinds.ts"
 import * as Processes from "./processes.ts"
 
@@ -73,8 +76,11 @@ export const tally = (file: string): Map<string, Tally> => {
 
 const fileOf = (dir: string, kind: Kinds.Kind) => Path.join(dir, `${kind}.heapsnapshot`)
 
-/** The clients compared (the AI SDK's snapshot would be too large to read back). */
-const kinds: ReadonlyArray<Kinds.Kind> = ["raw", "resilient"]
+/**
+ * The clients compared: ResilientChat against the raw SDK by kind of node, and against the adapter alone (the
+ * same code below it) by source line. The AI SDK's snapshot would be too large to read back.
+ */
+const kinds: ReadonlyArray<Kinds.Kind> = ["raw", "adapter", "resilient"]
 
 /** Writes a snapshot of `streams` open streams for each compared client into `dir`. */
 export const run = async (dir: string, streams: number, log: (message: string) => void): Promise<void> => {
@@ -102,33 +108,54 @@ export const run = async (dir: string, streams: number, log: (message: string) =
   }
 }
 
-/** What ResilientChat holds per open stream beyond the raw SDK, by kind of node, largest first. */
-export const report = (dir: string, streams: number, rows = 25): string => {
-  const raw = tally(fileOf(dir, "raw"))
-  const resilient = tally(fileOf(dir, "resilient"))
+/** `rows` of per-stream differences of two tallies, largest first. */
+const differences = (
+  base: Map<string, Tally>,
+  other: Map<string, Tally>,
+  streams: number,
+  rows: number
+): { readonly total: number; readonly rows: ReadonlyArray<ReadonlyArray<string | number>> } => {
   const perStream = (t: Tally | undefined) => (t?.bytes ?? 0) / streams
-  const diffs = [...new Set([...raw.keys(), ...resilient.keys()])]
+  const diffs = [...new Set([...base.keys(), ...other.keys()])]
     .map((key) => ({
       key,
-      raw: perStream(raw.get(key)),
-      resilient: perStream(resilient.get(key)),
-      count: ((resilient.get(key)?.count ?? 0) - (raw.get(key)?.count ?? 0)) / streams
+      base: perStream(base.get(key)),
+      other: perStream(other.get(key)),
+      count: ((other.get(key)?.count ?? 0) - (base.get(key)?.count ?? 0)) / streams
     }))
-    .sort((a, b) => b.resilient - b.raw - (a.resilient - a.raw))
-  const total = diffs.reduce((sum, d) => sum + d.resilient - d.raw, 0)
+    .sort((a, b) => b.other - b.base - (a.other - a.base))
+  return {
+    total: diffs.reduce((sum, d) => sum + d.other - d.base, 0),
+    rows: diffs
+      .slice(0, rows)
+      .map((d) => [
+        d.key,
+        Math.round(d.base),
+        Math.round(d.other),
+        Math.round(d.other - d.base),
+        d.count.toFixed(1)
+      ])
+  }
+}
+
+/**
+ * What ResilientChat holds per open stream beyond the raw SDK, by kind of
+ * node; then its closures and their contexts beyond the adapter alone, by the
+ * line of code that made them. Largest first.
+ */
+export const report = (dir: string, streams: number, rows = 25): string => {
+  const byKind = differences(tally(fileOf(dir, "raw")), tally(fileOf(dir, "resilient")), streams, rows)
+  const byLine = differences(
+    HeapSources.bySource(fileOf(dir, "adapter")),
+    HeapSources.bySource(fileOf(dir, "resilient")),
+    streams,
+    rows
+  )
   return [
-    `Heap snapshots (${dir}), ${streams} open streams each: bytes per open stream, ${names.resilient} beyond ${names.raw} (${Math.round(total)} B in all)`,
-    table(
-      ["what", names.raw, names.resilient, "difference", "count difference"],
-      diffs
-        .slice(0, rows)
-        .map((d) => [
-          d.key,
-          Math.round(d.raw),
-          Math.round(d.resilient),
-          Math.round(d.resilient - d.raw),
-          d.count.toFixed(1)
-        ])
-    )
+    `Heap snapshots (${dir}), ${streams} open streams each: bytes per open stream, ${names.resilient} beyond ${names.raw} (${Math.round(byKind.total)} B in all)`,
+    table(["what", names.raw, names.resilient, "difference", "count difference"], byKind.rows),
+    "",
+    `Closures and their contexts, ${names.resilient} beyond ${names.adapter}, by the line that made them (${Math.round(byLine.total)} B in all)`,
+    table(["made by", names.adapter, names.resilient, "difference", "count difference"], byLine.rows)
   ].join("\n")
 }
