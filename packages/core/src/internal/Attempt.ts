@@ -173,9 +173,10 @@ class Follower {
     this.reading = step.reading
     this.leg?.record(step.reading, step.finish !== undefined)
     if (step.finish !== undefined) return Effect.as(route.send(step.events, step.delivered), step.finish)
-    return step.events.length === 0
-      ? this.pullAgain()
-      : Effect.flatMap(route.send(step.events, step.delivered), this.pullAgain)
+    if (step.events.length === 0) return this.pullAgain()
+    // Handed over with room to spare (the common case): pull again at once, with no step in between.
+    const sent = route.send(step.events, step.delivered)
+    return sent === Effect.void ? this.pullAgain() : Effect.flatMap(sent, this.pullAgain)
   }
 
   // The idle deadline times the model, not the consumer: it is held during the handoff and starts again
