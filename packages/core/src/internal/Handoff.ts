@@ -34,15 +34,16 @@ export interface Sink<A> {
 
 type Resume<A> = (effect: Effect.Effect<A, never>) => void
 
-// One object per call, its steps as methods (no closures per call but the three effects it hands out). A
-// waiting side registers no cancel: a resume that comes after its fiber was interrupted is ignored.
+// One object per call, its steps as methods (no closures per call but the two effects it hands out, and the
+// producer's wait for room, made the first time a slow consumer calls for it). A waiting side registers no
+// cancel: a resume that comes after its fiber was interrupted is ignored.
 class Handoff<A, E> implements Sink<A> {
   private buffer: Array<A> = []
   private taker: ((effect: Pull.Pull<ReadonlyArray<A>, E>) => void) | undefined = undefined
   private giver: Resume<void> | undefined = undefined
   private ended: Exit.Exit<never, E | Cause.Done> | undefined = undefined
   private readonly waitForItems: Effect.Effect<ReadonlyArray<A>, E | Cause.Done>
-  private readonly waitForRoom: Effect.Effect<void>
+  private waitForRoom: Effect.Effect<void> | undefined = undefined
   /** The consumer's pull. */
   readonly take: Pull.Pull<ReadonlyArray<A>, E>
 
@@ -52,9 +53,6 @@ class Handoff<A, E> implements Sink<A> {
     this.capacity = capacity
     this.waitForItems = Effect.callback((resume) => {
       this.taker = resume
-    })
-    this.waitForRoom = Effect.callback((resume) => {
-      this.giver = resume
     })
     this.take = Effect.suspend(() =>
       this.buffer.length > 0 ? Effect.succeed(this.drain()) : (this.ended ?? this.waitForItems)
@@ -72,7 +70,11 @@ class Handoff<A, E> implements Sink<A> {
     }
     for (const item of items) this.buffer.push(item)
     this.wake()
-    return this.buffer.length < this.capacity ? Effect.void : this.waitForRoom
+    if (this.buffer.length < this.capacity) return Effect.void
+    this.waitForRoom ??= Effect.callback((resume) => {
+      this.giver = resume
+    })
+    return this.waitForRoom
   }
 
   /** The producer ended: after what it sent, the consumer sees the end (or the failure). */
