@@ -227,8 +227,6 @@ const finishRequest = Effect.fnUntraced(function* (
 export interface CallObserver {
   /** The metric updates a batch calls for; `undefined` when it calls for none (the common case). */
   readonly events: (events: ReadonlyArray<StreamEvent>) => Effect.Effect<void> | undefined
-  /** Runs the call's producer in the call's `steadystream.chat.stream` span (opened once, not per pull). */
-  readonly span: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 /**
@@ -242,12 +240,12 @@ export interface ObservedCall extends CallObserver {
   /**
    * Opens the call's `steadystream.chat.stream` span, which `finish` ends:
    * for a caller that gives the span to the fibers it starts, instead of
-   * running the call in `span`.
+   * running them inside a span.
    */
   readonly openSpan: () => Effect.Effect<Tracer.Span>
 }
 
-// One object per call, its steps as methods; `span` and `finish` are handed on as functions.
+// One object per call, its steps as methods; `finish` is handed on as a function.
 class Observation implements ObservedCall {
   private delivered = false
   private opened: Tracer.Span | undefined = undefined
@@ -263,21 +261,19 @@ class Observation implements ObservedCall {
     this.attributes = { provider, model: request.model }
   }
 
-  // A getter: made when asked for (a call run by `ResilientChat` never asks), and still a plain function.
-  get span(): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> {
-    return (effect) => Span.around(effect, spanName, requestAttributes(this.provider, this.request))
-  }
-
   readonly finish = (exit: Exit.Exit<unknown, ChatError>): Effect.Effect<void> => {
     const recorded = finishRequest(this.attributes, "stream", this.startedAt, exit)
     return this.opened === undefined ? recorded : Effect.andThen(Span.end(this.opened, exit), recorded)
   }
 
   openSpan(): Effect.Effect<Tracer.Span> {
-    return Effect.map(Span.open(spanName, requestAttributes(this.provider, this.request)), (span) => {
-      this.opened = span
-      return span
-    })
+    return Effect.map(
+      Effect.makeSpan(spanName, { attributes: requestAttributes(this.provider, this.request) }),
+      (span) => {
+        this.opened = span
+        return span
+      }
+    )
   }
 
   events(events: ReadonlyArray<StreamEvent>): Effect.Effect<void> | undefined {
@@ -361,7 +357,13 @@ export const startCall = (provider: string, request: ChatRequest): Effect.Effect
 export const observeCall =
   (provider: string, request: ChatRequest) =>
   <R>(make: (observer: CallObserver) => Stream.Stream<StreamEvent, ChatError, R>) =>
-    Stream.unwrap(Effect.map(startCall(provider, request), (call) => Stream.onExit(make(call), call.finish)))
+    Stream.unwrap(
+      Effect.map(startCall(provider, request), (call) =>
+        Stream.onExit(make(call), call.finish).pipe(
+          Stream.withSpan(spanName, { attributes: requestAttributes(provider, request) })
+        )
+      )
+    )
 
 /**
  * Observes a stream of `StreamEvent`s like {@link observeCall}, looking at
@@ -375,11 +377,7 @@ export const observeStream =
     observeCall(
       provider,
       request
-    )((observer) =>
-      Stream.tap(stream, (event) => observer.events([event]) ?? Effect.void).pipe(
-        Stream.withSpan(spanName, { attributes: requestAttributes(provider, request) })
-      )
-    )
+    )((observer) => Stream.tap(stream, (event) => observer.events([event]) ?? Effect.void))
 
 /**
  * Observes a non-streaming call like {@link observeStream}.

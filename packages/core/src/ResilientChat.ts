@@ -7,7 +7,6 @@
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import * as CircuitBreaker from "effect/persistence/CircuitBreaker"
 import type * as Redis from "effect/persistence/Redis"
@@ -145,7 +144,7 @@ export const make = Effect.fnUntraced(function* (policy?: ResiliencePolicy.Resil
     delivered = ""
   ) => Call.producer(engine, schedule, request, Route.toSink(observer, delivered), span)
 
-  const unobserved: ChatTelemetry.CallObserver = { events: () => undefined, span: identity }
+  const unobserved: ChatTelemetry.CallObserver = { events: () => undefined }
 
   // One stream layer per call: the request is validated, observed and produced in the stream's own scope,
   // which records how the call ended and ends its span.

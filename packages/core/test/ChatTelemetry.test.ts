@@ -176,6 +176,25 @@ describe("ChatTelemetry", () => {
     }).pipe(Effect.provideService(Metric.MetricRegistry, new Map()))
   )
 
+  it.effect("observeCall wraps the stream its observer reports on in the call's span", () =>
+    Effect.gen(function* () {
+      const { spans, tracer } = recordingTracer()
+      const observed = ChatTelemetry.observeCall(
+        "openai",
+        request
+      )((observer) => Stream.tap(recovered, (event) => observer.events([event]) ?? Effect.void))
+      yield* Stream.runDrain(observed).pipe(
+        Effect.withTracer(tracer),
+        Effect.forkChild,
+        Effect.tap(() => TestClock.adjust("1 second")),
+        Effect.flatMap(Fiber.join)
+      )
+      const span = spans.find((s) => s.name === "steadystream.chat.stream")
+      assert.strictEqual(span?.attributes.get("gen_ai.request.model"), "gpt-test")
+      assert.deepStrictEqual(span?.attributes.get("gen_ai.response.finish_reasons"), ["stop"])
+    }).pipe(Effect.provideService(Metric.MetricRegistry, new Map()))
+  )
+
   it.effect("observes a non-streaming call", () =>
     Effect.gen(function* () {
       const { spans, tracer } = recordingTracer()

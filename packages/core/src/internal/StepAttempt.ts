@@ -68,11 +68,13 @@ export const run = Effect.fnUntraced(function* (
     fits: (delay) => recovery.fits(delay),
     announce: (delay) => route.send([{ type: "cooldown", model: target.model, delay }])
   }
-  const span = yield* Span.open("steadystream.chat.attempt", {
-    "gen_ai.system": target.service.provider,
-    "gen_ai.request.model": target.model,
-    "steadystream.attempt.streaming": target.streaming,
-    "steadystream.attempt.continuation": delivered.text !== ""
+  const span = yield* Effect.makeSpan("steadystream.chat.attempt", {
+    attributes: {
+      "gen_ai.system": target.service.provider,
+      "gen_ai.request.model": target.model,
+      "steadystream.attempt.streaming": target.streaming,
+      "steadystream.attempt.continuation": delivered.text !== ""
+    }
   })
   const waited = yield* Effect.onInterrupt(
     Effect.result(Span.within(engine.cooldown.wait(keyed, bounds), span)),
