@@ -139,34 +139,28 @@ export type Decision =
  *
  * @since 0.1.0
  */
-export const decider = (
+export const decider = Effect.fnUntraced(function* (
   schedule: Schedule.Schedule<unknown, ChatError>,
   maxRetryAfter: Duration.Input
-): Effect.Effect<(error: ChatError) => Effect.Effect<Decision>> =>
-  Effect.sync(() => {
-    const limit = Duration.fromInputUnsafe(maxRetryAfter)
-    // The schedule's driver is made at the first error it is stepped for: most calls never fail, and a driver
-    // is a dozen closures held for as long as the call runs.
-    let step:
-      | ((now: number, error: ChatError) => Pull.Pull<[unknown, Duration.Duration], unknown>)
-      | undefined
-    let exhausted = false
-    return (error: ChatError): Effect.Effect<Decision> =>
-      Effect.gen(function* () {
-        const refused = giveUpReason(error, limit)
-        if (refused !== undefined) return { _tag: "GiveUp", reason: refused } as const
-        if (exhausted) return { _tag: "GiveUp", reason: "exhausted" } as const
-        step ??= yield* Schedule.toStep(schedule)
-        const now = yield* Clock.currentTimeMillis
-        const delay = yield* step(now, error).pipe(
-          Effect.map(([, delay]): Duration.Duration | undefined => delay),
-          Pull.catchDone(() => Effect.succeed(undefined)),
-          Effect.catchCause((cause) => Effect.die(Cause.squash(cause)))
-        )
-        if (delay === undefined) {
-          exhausted = true
-          return { _tag: "GiveUp", reason: "exhausted" } as const
-        }
-        return { _tag: "Retry", delay } as const
-      })
-  })
+) {
+  const step = yield* Schedule.toStep(schedule)
+  const limit = Duration.fromInputUnsafe(maxRetryAfter)
+  let exhausted = false
+  return (error: ChatError): Effect.Effect<Decision> =>
+    Effect.gen(function* () {
+      const refused = giveUpReason(error, limit)
+      if (refused !== undefined) return { _tag: "GiveUp", reason: refused } as const
+      if (exhausted) return { _tag: "GiveUp", reason: "exhausted" } as const
+      const now = yield* Clock.currentTimeMillis
+      const delay = yield* step(now, error).pipe(
+        Effect.map(([, delay]): Duration.Duration | undefined => delay),
+        Pull.catchDone(() => Effect.succeed(undefined)),
+        Effect.catchCause((cause) => Effect.die(Cause.squash(cause)))
+      )
+      if (delay === undefined) {
+        exhausted = true
+        return { _tag: "GiveUp", reason: "exhausted" } as const
+      }
+      return { _tag: "Retry", delay } as const
+    })
+})
