@@ -17,7 +17,6 @@ import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import type { ChatCompletion } from "../ChatCompletion.ts"
 import { type ChatError, ContinuationRejected, StreamTruncated } from "../ChatError.ts"
-import type { ChatRequest } from "../ChatRequest.ts"
 import type { ModelEvent } from "../ModelEvent.ts"
 import type { Finish } from "../StreamEvent.ts"
 import type { Target } from "./Chain.ts"
@@ -86,7 +85,7 @@ const deliver = (
  * spurious first-token timeouts that tripped the breaker; outside, an expired
  * deadline interrupts the guarded pull, which the breaker ignores.
  *
- * `leg` (from `Resume`) says what to read instead of a fresh model stream (a
+ * `leg` (from `Resume`) says what to read (a fresh model stream, or a
  * resumed generation) and where the reading starts, and records each step.
  *
  * The attempt runs in a fiber of its own under `span`; `ended` sees its exit
@@ -94,25 +93,18 @@ const deliver = (
  */
 export const streamed = (
   target: Target,
-  request: ChatRequest,
-  kind: Continuation.Kind,
   route: Route,
   deadlines: Deadlines.Options,
   guard: Guard,
-  leg: Leg | undefined,
+  leg: Leg,
   span: Tracer.AnySpan,
   ended: (exit: Exit.Exit<Finish, ChatError>) => Effect.Effect<void>
 ): Effect.Effect<Relay.Detached<Result.Result<Finish, ChatError>>> => {
   const source = sourceOf(target)
-  const events = leg?.events ?? target.service.stream(request)
   // Everything of the attempt, its scope included, lives in the watchdog's fiber: nothing of it stays behind
   // while it streams.
   return Effect.map(Deadlines.watchdog(source, deadlines), (watchdog) =>
-    watchdog.race(
-      Effect.scopedWith(new Follower(source, kind, route, watchdog, guard, events, leg).run),
-      span,
-      ended
-    )
+    watchdog.race(Effect.scopedWith(new Follower(source, route, watchdog, guard, leg).run), span, ended)
   )
 }
 
@@ -127,31 +119,21 @@ class Follower {
   private readonly route: Route
   private readonly watchdog: Deadlines.Watchdog
   private readonly guard: Guard
-  private readonly events: Stream.Stream<ModelEvent, ChatError>
-  private readonly leg: Leg | undefined
+  private readonly leg: Leg
 
-  constructor(
-    source: Source,
-    kind: Continuation.Kind,
-    route: Route,
-    watchdog: Deadlines.Watchdog,
-    guard: Guard,
-    events: Stream.Stream<ModelEvent, ChatError>,
-    leg: Leg | undefined
-  ) {
+  constructor(source: Source, route: Route, watchdog: Deadlines.Watchdog, guard: Guard, leg: Leg) {
     this.source = source
     this.route = route
     this.watchdog = watchdog
     this.guard = guard
-    this.events = events
     this.leg = leg
-    this.reading = leg?.reading ?? Continuation.start(route.delivered(), kind)
+    this.reading = leg.reading
   }
 
   /** Reads the attempt's stream in `scope` until the answer finishes. */
   readonly run = (scope: Scope.Scope): Effect.Effect<Finish, ChatError> =>
     // One fiber pulls: no semaphore or context copy per pull (as Stream.toPull adds).
-    Effect.flatMap(Channel.toPullScoped(Stream.toChannel(this.events), scope), this.follow)
+    Effect.flatMap(Channel.toPullScoped(Stream.toChannel(this.leg.events), scope), this.follow)
 
   private readonly follow = (pull: Pull.Pull<ReadonlyArray<ModelEvent>, ChatError>) => {
     this.pull = pull
@@ -171,7 +153,7 @@ class Follower {
     const step = Continuation.read(this.reading, route.delivered(), chunk)
     if (Continuation.isRejected(step)) return rejected(this.source, route, this.reading, step)
     this.reading = step.reading
-    this.leg?.record(step.reading, step.finish !== undefined)
+    this.leg.record(step.reading, step.finish !== undefined)
     if (step.finish !== undefined) return Effect.as(route.send(step.events, step.delivered), step.finish)
     if (step.events.length === 0) return this.pullAgain()
     // Handed over with room to spare (the common case): pull again at once, with no step in between.

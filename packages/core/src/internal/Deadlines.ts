@@ -53,7 +53,7 @@ export interface Watchdog {
   /**
    * Runs `effect` in a fiber of its own, a child of `parent` (the attempt's
    * span), until the current deadline passes; then interrupts it, and it
-   * fails with a retryable `Timeout`. `ended` sees how it ended (an
+   * fails with a retryable `Timeout`. `ended` sees how it ended (a
    * stopped caller included) before the caller gets it as a `Result`.
    * Detached: no fiber of the caller waits for it.
    */

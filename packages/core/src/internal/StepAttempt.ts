@@ -98,5 +98,5 @@ export const run = Effect.fnUntraced(function* (
     return yield* Effect.result(Effect.onExit(Span.within(whole, span), ended))
   }
   const leg = yield* resume.leg(target, next, () => Continuation.start(delivered, kind))
-  return yield* Attempt.streamed(target, next, kind, route, engine.deadlines, guard, leg, span, ended)
+  return yield* Attempt.streamed(target, route, engine.deadlines, guard, leg, span, ended)
 })
