@@ -463,6 +463,30 @@ describe("ResilientChat", () => {
         assert.isTrue(calls.every((c) => c.outcome === "interrupted"))
       })
     )
+    it.effect(
+      "the total deadline also ends a non-streaming fallback that never answers, and interrupts it",
+      () =>
+        Effect.gen(function* () {
+          const stall = ScriptedChatModel.stream(ScriptedChatModel.textEvents(answer), { stallAt: 0 })
+          const { exit, calls } = yield* run(
+            {
+              retry: { jitter: false, maxRetries: 0 },
+              timeouts: { firstToken: "5 seconds", total: "45 seconds" },
+              fallback: [FallbackStep.nonStreaming]
+            },
+            [stall, stall]
+          )
+          const error = failure(exit)
+          assert.isTrue(error._tag === "Timeout" && error.phase === "total")
+          assert.deepStrictEqual(
+            calls.map((c) => [c.kind, c.outcome]),
+            [
+              ["stream", "interrupted"],
+              ["complete", "interrupted"]
+            ]
+          )
+        })
+    )
   })
 
   describe("fallback chain", () => {
