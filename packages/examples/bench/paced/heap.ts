@@ -19,23 +19,6 @@ import * as HeapSources from "./heapSources.ts"
 import type * as Kinds from "./kinds.ts"
 import * as Processes from "./processes.ts"
 
-interface Snapshot {
-  readonly snapshot: {
-    readonly meta: {
-      readonly node_fields: ReadonlyArray<string>
-      readonly node_types: readonly [ReadonlyArray<string>, ...ReadonlyArray<unknown>]
-    }
-  }
-  readonly nodes: ReadonlyArray<number>
-  readonly strings: ReadonlyArray<string>
-}
-
-/** Bytes and count of one kind of node. */
-interface Tally {
-  readonly bytes: number
-  readonly count: number
-}
-
 const label = (type: string, name: string): string => {
   switch (type) {
     case "string":
@@ -54,8 +37,8 @@ const label = (type: string, name: string): string => {
 }
 
 /** Every kind of node in a snapshot file, with its self size and count. */
-export const tally = (file: string): Map<string, Tally> => {
-  const snapshot = JSON.parse(readFileSync(file, "utf8")) as Snapshot
+export const tally = (file: string): Map<string, HeapSources.Tally> => {
+  const snapshot = JSON.parse(readFileSync(file, "utf8")) as HeapSources.Snapshot
   const fields = snapshot.snapshot.meta.node_fields
   const types = snapshot.snapshot.meta.node_types[0]
   const [typeAt, nameAt, sizeAt] = ["type", "name", "self_size"].map((f) => fields.indexOf(f)) as [
@@ -64,7 +47,7 @@ export const tally = (file: string): Map<string, Tally> => {
     number
   ]
   const { nodes, strings } = snapshot
-  const out = new Map<string, Tally>()
+  const out = new Map<string, HeapSources.Tally>()
   for (let i = 0; i < nodes.length; i += fields.length) {
     const key = label(types[nodes[i + typeAt]!]!, strings[nodes[i + nameAt]!]!)
     const previous = out.get(key)
@@ -110,12 +93,12 @@ export const run = async (dir: string, streams: number, log: (message: string) =
 
 /** `rows` of per-stream differences of two tallies, largest first. */
 const differences = (
-  base: Map<string, Tally>,
-  other: Map<string, Tally>,
+  base: Map<string, HeapSources.Tally>,
+  other: Map<string, HeapSources.Tally>,
   streams: number,
   rows: number
 ): { readonly total: number; readonly rows: ReadonlyArray<ReadonlyArray<string | number>> } => {
-  const perStream = (t: Tally | undefined) => (t?.bytes ?? 0) / streams
+  const perStream = (t: HeapSources.Tally | undefined) => (t?.bytes ?? 0) / streams
   const diffs = [...new Set([...base.keys(), ...other.keys()])]
     .map((key) => ({
       key,

@@ -7,7 +7,8 @@
  */
 import { readFileSync } from "node:fs"
 
-interface Snapshot {
+/** The parts of a V8 heap snapshot (`.heapsnapshot` JSON) read here. */
+export interface Snapshot {
   readonly snapshot: {
     readonly meta: {
       readonly node_fields: ReadonlyArray<string>
@@ -23,7 +24,7 @@ interface Snapshot {
   readonly strings: ReadonlyArray<string>
 }
 
-/** Bytes and count of what one source line made. */
+/** Bytes and count of one kind of node, or of what one source line made. */
 export interface Tally {
   readonly bytes: number
   readonly count: number
